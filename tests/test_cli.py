@@ -1,0 +1,32 @@
+import json, subprocess, sys
+from wino_core.result import RunResult
+
+def cli(*args):
+  return subprocess.run([sys.executable, "-m", "wino_core.cli", *args], capture_output=True, text=True, timeout=300)
+
+def test_compare_json_has_the_schema():
+  p = cli("compare", "--batch", "1", "--cin", "3", "--cout", "4", "--size", "10", "--padding", "1", "--modes", "baseline,old",
+          "--device", "CPU", "--repeat", "2", "--json")
+  assert p.returncode == 0, p.stderr
+  out = json.loads(p.stdout)  # exactly one JSON object
+  assert set(out) == {"spec", "device", "tinygrad", "runs"}
+  assert out["spec"]["h"] == out["spec"]["w"] == 10 and out["device"] == "CPU" and out["tinygrad"] == "0.14.0"
+  assert list(out["runs"]) == ["baseline", "old"]
+  fields = set(RunResult.__dataclass_fields__)
+  for mode, r in out["runs"].items():
+    assert set(r) == fields and r["mode"] == mode and r["status"] == "ok"
+    assert set(r["kernel_time_s"]) == {"min", "median", "max"}
+    for k in r["kernels"]:
+      assert {"name", "source", "language", "global_size", "local_size", "ops", "bytes", "time_s"} <= set(k)
+
+def test_table_and_progress():
+  p = cli("compare", "--cin", "2", "--cout", "2", "--size", "6", "--modes", "baseline", "--repeat", "1")
+  assert p.returncode == 0, p.stderr
+  assert "baseline" in p.stdout and "ok" in p.stdout and "kernel time" in p.stdout
+  assert "baseline: compiling" in p.stderr and "baseline: timing" in p.stderr
+
+def test_bad_spec_is_one_line_and_exit_2():
+  for args in (["--groups", "3"], ["--batch", "-1"], ["--dtype", "int8"], ["--modes", "fast"], ["--device", "NOPE"]):
+    p = cli("compare", *args)
+    assert p.returncode == 2 and p.stdout == ""
+    assert len(p.stderr.strip().splitlines()) == 1 and p.stderr.startswith("wino-dash: error:"), p.stderr

@@ -1,0 +1,64 @@
+"""Running one (spec, mode) in a child process: real compiles on the CPU, and real failures handled."""
+import time
+import pytest
+from wino_core.result import RunResult
+from wino_core.run import run_mode
+from wino_core.spec import ConvSpec
+
+@pytest.fixture(scope="module")
+def runs(small_specs) -> dict[tuple[int, str], RunResult]:
+  return {(i, m): run_mode(s, m, "CPU", repeat=3, warmup=1) for i, s in enumerate(small_specs) for m in ("baseline", "old")}
+
+@pytest.mark.parametrize("i", [0, 1])
+def test_baseline_and_old_compile_run_and_are_correct(runs, i):
+  base, old = runs[(i, "baseline")], runs[(i, "old")]
+  for r in (base, old):
+    assert r.status == "ok", r.message
+    assert r.device == "CPU" and r.tinygrad == "0.14.0"
+    assert r.kernels and all(k["source"].strip() and k["language"] == "c" for k in r.kernels)
+    assert all(k["name"] in k["source"] for k in r.kernels), "the name is tinygrad's own, as in the generated code"
+    assert r.max_rel_err is not None and r.max_rel_err < 1e-4
+    assert r.compile_s > 0 and set(r.compile_split_s) == {"schedule", "codegen", "compiler"}
+    assert abs(sum(r.compile_split_s.values()) - r.compile_s) < 1e-6
+    assert r.kernel_time_s["min"] <= r.kernel_time_s["median"] <= r.kernel_time_s["max"]
+    for k in r.kernels:
+      assert k["time_s"]["min"] <= k["time_s"]["median"] <= k["time_s"]["max"]
+      assert k["ops"] > 0 and k["bytes"] > 0 and len(k["global_size"]) == 3
+  assert len(old.kernels) > len(base.kernels)
+  assert [k["role"] for k in base.kernels] == ["conv"]
+  assert sorted(k["role"] for k in old.kernels) == ["batched product", "input transform", "output", "weight transform"]
+  assert old.kernels[-1]["role"] == "output"
+  assert old.winograd["fired"] and not base.winograd
+
+def test_old_that_does_not_apply_says_why():
+  r = run_mode(ConvSpec(cin=2, cout=2, h=8, w=8, stride=2), "old", "CPU", repeat=1, warmup=0)
+  assert r.status == "ok" and "stride 2" in r.message and len(r.kernels) == 1
+
+def test_kernel_names_carry_their_axes(runs):
+  k = runs[(0, "baseline")].kernels[0]
+  assert [str(n) for n, _ in k["axes"]] == k["name"].split("_")[1:]
+  assert {kind for _, kind in k["axes"]} & {"reduce", "unroll"}, "a conv kernel reduces over cin, ky, kx"
+
+def test_data_flow_of_old_links_its_kernels(runs):
+  ks = runs[(0, "old")].kernels
+  written = {b for k in ks for b in k["writes"]}
+  product = next(k for k in ks if k["role"] == "batched product")
+  assert set(product["reads"]) <= written, "the batched product reads what the transforms wrote"
+
+@pytest.mark.parametrize("fault,status", [("crash", "error"), ("raise", "error"), ("oom", "out_of_memory"), ("hang", "timeout")])
+def test_injected_faults_become_results(fault, status):
+  st = time.monotonic()
+  r = run_mode(ConvSpec(), "baseline", "CPU", fault=fault, timeout_s=2)
+  assert r.status == status and r.message and r.mode == "baseline" and r.device == "CPU"
+  assert time.monotonic() - st < 10, "a hung child is stopped at its limit"
+
+def test_real_timeout_and_real_out_of_memory():
+  r = run_mode(ConvSpec(), "old", "CPU", timeout_s=0.3)
+  assert r.status == "timeout" and "0.3 s" in r.message
+  # 2**26 inputs drawn in float64 need 512 MB: over a 600 MB address-space limit once tinygrad is loaded
+  r = run_mode(ConvSpec(batch=16, cin=64, cout=16, h=256, w=256), "baseline", "CPU", memory_mb=600)
+  assert r.status == "out_of_memory", r.message
+
+def test_the_caller_carries_on_after_failures():
+  assert run_mode(ConvSpec(), "baseline", "CPU", fault="crash").status == "error"
+  assert run_mode(ConvSpec(cin=2, cout=2, h=6, w=6), "baseline", "CPU", repeat=1, warmup=0).status == "ok"

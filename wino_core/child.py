@@ -1,0 +1,126 @@
+"""The child process: one (spec, mode, device) from a cold start. Reads a request (JSON) on stdin and writes
+JSON lines on its original stdout: {"phase": ...} as it goes, then {"result": RunResult}. Everything else tinygrad
+or a compiler prints goes to stderr, so the protocol stays clean. Run as `python -m wino_core.child`."""
+from __future__ import annotations
+import json, os, statistics, sys, time, traceback
+
+def emit(out, **msg):
+  out.write(json.dumps(msg) + "\n")
+  out.flush()
+
+def make_inputs(spec):
+  """The same data for every mode: drawn from the spec's seed, in float64, then cast to the spec's dtype."""
+  import numpy as np
+  rng = np.random.default_rng(spec.seed)
+  fan_in = (spec.cin // spec.groups) * spec.kernel[0] * spec.kernel[1]
+  dt = np.float16 if spec.dtype == "float16" else np.float32
+  x = rng.standard_normal(spec.input_shape).astype(dt)
+  w = (rng.uniform(-1, 1, spec.weight_shape) / np.sqrt(fan_in)).astype(dt)
+  b = rng.standard_normal(spec.cout).astype(dt) if spec.bias else None
+  return x, w, b
+
+def _summary(ts:list[float]) -> dict[str, float]: return {"min": min(ts), "median": statistics.median(ts), "max": max(ts)}
+
+def run(req:dict, out) -> dict:
+  from wino_core.spec import parse_spec
+  from wino_core.result import RunResult
+  spec, mode, device = parse_spec(req["spec"]), req["mode"], req["device"]
+  repeat, warmup = int(req.get("repeat", 10)), int(req.get("warmup", 2))
+  if (fault:=req.get("fault")): _inject(fault)
+  from wino_core.modes import MODE_TABLE, new_available
+  if mode == "new" and not new_available():
+    return RunResult(mode=mode, device=device, status="not_applicable", message="NEW is not installed in this build of wino-dash").to_dict()
+
+  import numpy as np
+  import tinygrad
+  from tinygrad import Tensor, Device
+  from tinygrad.engine.realize import compile_linear, run_linear, time_call
+  from wino_core.capture import LinearCapture, CompilerClock, BufferTable, describe_kernel, program_calls, language_of
+  from wino_core.reference import conv2d_reference, max_errors
+  version = getattr(tinygrad, "__version__", None) or _dist_version()
+  base = dict(mode=mode, device=device, tinygrad=version)
+
+  dev = Device[device]
+  xn, wn, bn = make_inputs(spec)
+  x, w = Tensor(xn, device=device).realize(), Tensor(wn, device=device).realize()
+  b = Tensor(bn, device=device).realize() if bn is not None else None
+  dev.synchronize()
+
+  emit(out, phase="compiling")
+  cap = LinearCapture()
+  with MODE_TABLE[mode].enter(spec) as report:
+    st = time.perf_counter()
+    result_t = x.conv2d(w, b, groups=spec.groups, stride=spec.stride, dilation=spec.dilation, padding=spec.tinygrad_padding)
+    with cap.installed(): result_t.realize()
+    linear, var_vals = cap.linear()
+    t_schedule = time.perf_counter() - st
+    winograd = report()
+  with CompilerClock(dev.compiler) as clock:
+    st = time.perf_counter()
+    compiled = compile_linear(linear)
+    t_compile = time.perf_counter() - st
+
+  emit(out, phase="checking")
+  st = time.perf_counter()
+  run_linear(compiled, var_vals)
+  dev.synchronize()
+  first_run = time.perf_counter() - st
+  ref = conv2d_reference(xn, wn, bn, spec.stride, spec.dilation, spec.padding, spec.groups)
+  abs_err, rel_err = max_errors(result_t.numpy(), ref)
+
+  emit(out, phase="timing")
+  calls = program_calls(compiled)
+  timers = [time_call(c, var_vals) for c in calls]
+  for _ in range(warmup):
+    for t in timers: next(t)
+  per_kernel: list[list[float]] = [[] for _ in calls]
+  sums = []
+  for _ in range(repeat):
+    run_times = [next(t) for t in timers]
+    for k, tm in enumerate(run_times): per_kernel[k].append(tm)
+    sums.append(sum(run_times))
+
+  buffers = BufferTable({x.uop.buffer: "x", w.uop.buffer: "w", result_t.uop.buffer: "out", **({b.uop.buffer: "w"} if b is not None else {})})
+  language = language_of(dev.renderer)
+  kernels = [describe_kernel(c, buffers, language) | {"time_s": _summary(ts)} for c, ts in zip(calls, per_kernel)]
+  message = (winograd or {}).get("reason") or ""
+  return RunResult(status="ok", message=message, kernels=kernels, compile_s=t_schedule + t_compile,
+                   compile_split_s={"schedule": t_schedule, "codegen": t_compile - clock.seconds, "compiler": clock.seconds},
+                   first_run_s=first_run, kernel_time_s=_summary(sums) if sums else None,
+                   max_abs_err=abs_err, max_rel_err=rel_err, winograd=winograd, **base).to_dict()
+
+def _dist_version() -> str:
+  from importlib.metadata import version
+  return version("tinygrad")
+
+def _inject(fault:str):
+  """Faults on request, so the parent's handling of each can be tested for real."""
+  if fault == "crash": os.abort()
+  if fault == "hang": time.sleep(3600)
+  if fault == "oom": bytearray(1 << 40)
+  if fault == "raise": raise RuntimeError("injected failure")
+
+def limit_memory():
+  """The parent asks for an address-space limit (it cannot set one itself safely from a threaded server)."""
+  if (mb:=os.environ.get("WINO_DASH_MEMORY_MB")):
+    try: import resource
+    except ImportError: return  # not on this platform
+    resource.setrlimit(resource.RLIMIT_AS, (int(mb) << 20, int(mb) << 20))
+
+def main():
+  limit_memory()
+  # keep the protocol on the real stdout; anything printed by tinygrad or compilers lands on stderr
+  proto = os.fdopen(os.dup(sys.stdout.fileno()), "w")
+  os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+  req = json.loads(sys.stdin.read())
+  try: result = run(req, proto)
+  except MemoryError:
+    result = {"status": "out_of_memory", "message": "the run ran out of memory (over its memory limit)"}
+  except Exception as e:
+    traceback.print_exc()
+    from wino_core.run import is_oom_text
+    oom = is_oom_text(str(e))
+    result = {"status": "out_of_memory" if oom else "error", "message": f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}"[:500]}
+  emit(proto, result=result)
+
+if __name__ == "__main__": main()

@@ -1,0 +1,72 @@
+"""The `wino-dash` console script: compare (one conv in several modes, a table or --json), devices, serve."""
+from __future__ import annotations
+import argparse, json, sys
+
+def _compare_args(p:argparse.ArgumentParser):
+  from wino_core.spec import ConvSpec
+  d = ConvSpec()
+  for name in ("batch", "cin", "cout", "h", "w", "stride", "dilation", "groups", "seed"):
+    p.add_argument(f"--{name}", default=getattr(d, name), metavar="N")
+  p.add_argument("--size", metavar="N", help="sets both --h and --w")
+  p.add_argument("--kernel", default="3x3", metavar="KHxKW")
+  p.add_argument("--padding", default="1", metavar="P|PH,PW|T,B,L,R")
+  p.add_argument("--bias", action="store_true")
+  p.add_argument("--dtype", default=d.dtype, metavar="float32|float16")
+  p.add_argument("--modes", default="baseline,old,new")
+  p.add_argument("--device", default=None, help="default: tinygrad's default device")
+  p.add_argument("--repeat", default=10, type=int, help="timed runs per kernel after warm-up (default 10)")
+  p.add_argument("--timeout", default=None, type=float, metavar="S", help="wall-clock limit per mode")
+  p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+
+def _fmt_s(x) -> str: return "-" if x is None else f"{x*1e3:.3f} ms" if x < 1 else f"{x:.2f} s"
+
+def print_table(cmp:dict, out=sys.stdout):
+  from wino_core.spec import parse_spec
+  print(f"{parse_spec(cmp['spec']).describe()} on {cmp['device']} (tinygrad {cmp['tinygrad']})", file=out)
+  print(f"{'mode':9} {'status':10} {'kernels':>7} {'kernel time (median)':>21} {'compile':>9} {'max rel err':>12}  note", file=out)
+  for mode, r in cmp["runs"].items():
+    kt = r["kernel_time_s"]["median"] if r.get("kernel_time_s") else None
+    err = "-" if r.get("max_rel_err") is None else f"{r['max_rel_err']:.2e}"
+    print(f"{mode:9} {r['status']:10} {len(r['kernels']):>7} {_fmt_s(kt):>21} {_fmt_s(r.get('compile_s')):>9} {err:>12}  {r['message']}", file=out)
+
+def cmd_compare(a) -> int:
+  from wino_core.compare import check_modes, compare
+  from wino_core.devices import check_device, default_device
+  from wino_core.spec import SpecError, parse_spec
+  raw = {k: getattr(a, k) for k in ("batch", "cin", "cout", "h", "w", "kernel", "stride", "padding", "dilation", "groups", "dtype", "seed")}
+  raw["bias"] = a.bias
+  if a.size is not None: raw["h"] = raw["w"] = a.size
+  try:
+    spec, modes = parse_spec(raw), check_modes(a.modes)
+    if a.repeat < 1 or a.repeat > 1000: raise SpecError({"repeat": f"must be in 1..1000, got {a.repeat}"})
+    device = a.device or default_device()
+    check_device(spec, device)
+  except SpecError as e:
+    print(f"wino-dash: error: {e}", file=sys.stderr)
+    return 2
+  progress = None if a.json else (lambda mode, phase: print(f"  {mode}: {phase}", file=sys.stderr, flush=True))
+  cmp = compare(spec, modes, device, repeat=a.repeat, timeout_s=a.timeout, on_progress=progress)
+  if a.json: print(json.dumps(cmp))
+  else: print_table(cmp)
+  return 0
+
+def cmd_devices(a) -> int:
+  from wino_core.devices import probe
+  info = probe()
+  if a.json: print(json.dumps(info))
+  else:
+    for d in info["devices"]: print(f"{'*' if d['default'] else ' '} {d['name']:8} {d['renderer']:16} {d['arch']:16} {', '.join(d['dtypes'])}")
+    if info.get("error"): print(info["error"], file=sys.stderr)
+  return 0
+
+def main(argv:list[str]|None=None) -> int:
+  p = argparse.ArgumentParser(prog="wino-dash", description="Compare tinygrad's conv kernels: baseline, OLD (WINO=1), NEW (a UOp rewrite).")
+  sub = p.add_subparsers(dest="cmd", required=True)
+  _compare_args(c:=sub.add_parser("compare", help="compile and time one conv in several modes"))
+  c.set_defaults(fn=cmd_compare)
+  (d:=sub.add_parser("devices", help="list the devices tinygrad can open here")).set_defaults(fn=cmd_devices)
+  d.add_argument("--json", action="store_true")
+  a = p.parse_args(argv)
+  return a.fn(a)
+
+if __name__ == "__main__": sys.exit(main())

@@ -1,0 +1,50 @@
+"""Which devices tinygrad can open here, found in a child process (opening a GPU runtime can crash or hang;
+the server must not). Nothing is device-specific: whatever tinygrad opens is listed, its default first."""
+from __future__ import annotations
+import json, functools, platform, subprocess, sys
+
+from wino_core.spec import ConvSpec, SpecError
+
+_PROBE = r"""
+import json, platform
+from tinygrad import Device, dtypes
+from importlib.metadata import version
+default, found = Device.DEFAULT, []
+for name in dict.fromkeys([Device.DEFAULT, *Device.get_available_devices()]):
+  try: dev = Device[name]
+  except Exception: continue
+  ren = dev.renderer
+  found.append({"name": name, "default": name == default, "renderer": type(ren).__name__, "arch": str(dev.arch or ""),
+                "dtypes": [n for n, d in (("float32", dtypes.float32), ("float16", dtypes.float16)) if d in ren.supported_dtypes()]})
+print(json.dumps({"tinygrad": version("tinygrad"), "host": platform.node(), "devices": found}))
+"""
+
+@functools.cache
+def probe(timeout_s:float=120.0) -> dict:
+  """{"tinygrad": version, "host": name, "devices": [{name, default, renderer, arch, dtypes}]}; cached per process."""
+  try:
+    out = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True, timeout=timeout_s, env=_env())
+    return json.loads(out.stdout.strip().splitlines()[-1])
+  except (subprocess.TimeoutExpired, json.JSONDecodeError, IndexError) as e:
+    return {"tinygrad": tinygrad_version(), "host": platform.node(), "devices": [], "error": f"device probe failed: {e}"}
+
+def _env() -> dict:
+  import os
+  return {**os.environ, "CACHELEVEL": "0", "PARALLEL": "0"}
+
+def tinygrad_version() -> str:
+  from importlib.metadata import version
+  return version("tinygrad")
+
+def device_names() -> list[str]: return [d["name"] for d in probe()["devices"]]
+
+def default_device() -> str:
+  devs = probe()["devices"]
+  return next((d["name"] for d in devs if d["default"]), devs[0]["name"] if devs else "CPU")
+
+def check_device(spec:ConvSpec, device:str) -> None:
+  """Refuse a device tinygrad cannot open here, or a dtype it lacks; raises SpecError naming the field."""
+  info = next((d for d in probe()["devices"] if d["name"] == device), None)
+  if info is None:
+    raise SpecError({"device": f"unknown device {device[:40]!r}; tinygrad can open: {', '.join(device_names()) or 'none'}"})
+  if spec.dtype not in info["dtypes"]: raise SpecError({"dtype": f"{device} has no {spec.dtype} (it has {', '.join(info['dtypes'])})"})

@@ -1,0 +1,45 @@
+"""The three ways one conv is compiled: one unit per mode, each a context to build the conv under and a report."""
+from __future__ import annotations
+import contextlib
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+@dataclass(frozen=True)
+class Mode:
+  name: str
+  title: str
+  # enter(spec) is a context manager; it yields a function that returns the mode's JSON report (or None)
+  enter: Callable[..., contextlib.AbstractContextManager]
+
+@contextlib.contextmanager
+def _baseline(spec) -> Iterator[Callable[[], dict | None]]:
+  yield lambda: None
+
+def old_applies(spec) -> str | None:
+  """None when tinygrad's WINO=1 rewrites this conv (its own test in Tensor.conv2d), else why not."""
+  if spec.kernel != (3, 3): return f"OLD does not apply: kernel {spec.kernel[0]}×{spec.kernel[1]} (WINO=1 needs 3×3); the kernels are baseline's."
+  if spec.stride != 1 or spec.dilation != 1:
+    return f"OLD does not apply: stride {spec.stride}, dilation {spec.dilation} (WINO=1 needs both 1); the kernels are baseline's."
+  return None
+
+@contextlib.contextmanager
+def _old(spec) -> Iterator[Callable[[], dict | None]]:
+  from tinygrad.helpers import Context
+  reason = old_applies(spec)
+  with Context(WINO=1): yield lambda: {"fired": reason is None, "reason": reason, "rewrites": []}
+
+@contextlib.contextmanager
+def _new(spec) -> Iterator[Callable[[], dict | None]]:
+  from wino_core.winograd import new_winograd
+  with new_winograd() as report: yield report.to_json
+
+MODE_TABLE: dict[str, Mode] = {m.name: m for m in (
+  Mode("baseline", "baseline (Tensor.conv2d)", _baseline),
+  Mode("old", "OLD (WINO=1, tensor-level)", _old),
+  Mode("new", "NEW (UOp rewrite rule)", _new),
+)}
+
+def new_available() -> bool:
+  try: import wino_core.winograd  # noqa: F401
+  except ImportError: return False
+  return True

@@ -1,0 +1,78 @@
+"""Run one (spec, mode, device) in a fresh child process, with a wall-clock and a memory limit.
+Never raises into the caller for what happens in the child: a crash, a hang or an out-of-memory is a RunResult."""
+from __future__ import annotations
+import json, os, signal, subprocess, sys, threading, time
+from typing import Callable
+
+from wino_core.result import RunResult
+from wino_core.spec import ConvSpec
+
+DEFAULT_TIMEOUT_S = 300.0
+DEFAULT_MEMORY_MB = 8192
+# honest cold compiles: no disk cache, compile in the child itself (no worker pool to time around)
+CHILD_ENV = {"CACHELEVEL": "0", "PARALLEL": "0", "PYTHONUNBUFFERED": "1"}
+
+def run_mode(spec:ConvSpec, mode:str, device:str, *, repeat:int=10, warmup:int=2, timeout_s:float=DEFAULT_TIMEOUT_S,
+             memory_mb:int|None=DEFAULT_MEMORY_MB, on_phase:Callable[[str], None]|None=None, fault:str|None=None) -> RunResult:
+  """`fault` (crash, hang, oom, raise) makes the child fail on purpose: it exists for tests of this very handling."""
+  req = {"spec": spec.to_dict(), "mode": mode, "device": device, "repeat": repeat, "warmup": warmup, "fault": fault}
+  base = {"mode": mode, "device": device}
+  # GPU runtimes reserve huge virtual address ranges: the address-space limit is only applied to CPU-side devices
+  limit_memory = memory_mb is not None and device.split(":")[0] in ("CPU", "CLANG", "LLVM", "PYTHON")
+  env = {**os.environ, **CHILD_ENV, **({"WINO_DASH_MEMORY_MB": str(memory_mb)} if limit_memory else {})}
+  try:
+    # a session of its own: a timeout kills the child and whatever it started (clang) as one process group
+    proc = subprocess.Popen([sys.executable, "-m", "wino_core.child"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env, start_new_session=True, text=True)
+  except OSError as e: return RunResult(status="error", message=f"could not start the child process: {e}", **base)
+
+  lines: list[dict] = []
+  err_tail: list[str] = []
+  def read_stdout():
+    for line in proc.stdout:
+      try: msg = json.loads(line)
+      except json.JSONDecodeError: continue
+      lines.append(msg)
+      if "phase" in msg and on_phase is not None: on_phase(msg["phase"])
+  def read_stderr():
+    for line in proc.stderr:
+      err_tail.append(line)
+      del err_tail[:-40]
+  readers = [threading.Thread(target=read_stdout, daemon=True), threading.Thread(target=read_stderr, daemon=True)]
+  for t in readers: t.start()
+  try:
+    proc.stdin.write(json.dumps(req))
+    proc.stdin.close()
+  except BrokenPipeError: pass
+
+  st = time.monotonic()
+  try: proc.wait(timeout=timeout_s)
+  except subprocess.TimeoutExpired:
+    _kill(proc)
+    return RunResult(status="timeout", message=f"the run took longer than its limit of {timeout_s:g} s and was stopped", **base)
+  finally:
+    for t in readers: t.join(timeout=5)
+
+  result = next((m["result"] for m in reversed(lines) if "result" in m), None)
+  if result is not None: return RunResult.from_dict({**base, **result})
+  if proc.returncode < 0:
+    sig = signal.Signals(-proc.returncode).name
+    if proc.returncode == -signal.SIGKILL and limit_memory:
+      return RunResult(status="out_of_memory", message=f"the child was killed ({sig}), most likely over its memory limit of {memory_mb} MB", **base)
+    return RunResult(status="error", message=f"the child process crashed ({sig}) after {time.monotonic()-st:.1f} s{_last_line(err_tail)}", **base)
+  if any(is_oom_text(l) for l in err_tail):
+    return RunResult(status="out_of_memory", message=f"the run ran out of memory{_last_line(err_tail)}", **base)
+  return RunResult(status="error", message=f"the child process exited with code {proc.returncode} without a result{_last_line(err_tail)}", **base)
+
+def is_oom_text(text:str) -> bool:
+  t = text.lower()
+  return "memoryerror" in t or "out of memory" in t or "cannot allocate memory" in t or "memory allocation" in t
+
+def _last_line(tail:list[str]) -> str:
+  last = next((l.strip() for l in reversed(tail) if l.strip()), "")
+  return f": {last[:300]}" if last else ""
+
+def _kill(proc:subprocess.Popen):
+  try: os.killpg(proc.pid, signal.SIGKILL)
+  except (ProcessLookupError, PermissionError, AttributeError): proc.kill()
+  proc.wait()
