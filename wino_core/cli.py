@@ -59,6 +59,17 @@ def cmd_devices(a) -> int:
     if info.get("error"): print(info["error"], file=sys.stderr)
   return 0
 
+def cmd_serve(a) -> int:
+  import logging
+  from app import create_app
+  if a.host not in ("127.0.0.1", "localhost", "::1"):
+    logging.getLogger("wino-dash").warning("serving on %s: anyone who can reach this address can queue compiles on this machine", a.host)
+    print(f"wino-dash: warning: bound to {a.host}, not loopback: anyone who can reach it can queue compiles here", file=sys.stderr)
+  app = create_app({"DATABASE": a.db} if a.db else None)
+  print(f"wino-dash: serving on http://{a.host}:{a.port} (results in {app.config['DATABASE']})", file=sys.stderr)
+  app.run(host=a.host, port=a.port, threaded=True, debug=False, use_reloader=False)
+  return 0
+
 def main(argv:list[str]|None=None) -> int:
   p = argparse.ArgumentParser(prog="wino-dash", description="Compare tinygrad's conv kernels: baseline, OLD (WINO=1), NEW (a UOp rewrite).")
   sub = p.add_subparsers(dest="cmd", required=True)
@@ -66,6 +77,11 @@ def main(argv:list[str]|None=None) -> int:
   c.set_defaults(fn=cmd_compare)
   (d:=sub.add_parser("devices", help="list the devices tinygrad can open here")).set_defaults(fn=cmd_devices)
   d.add_argument("--json", action="store_true")
+  s = sub.add_parser("serve", help="start the dashboard (in-process jobs, SQLite in the instance folder)")
+  s.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (loopback only)")
+  s.add_argument("--port", default=5000, type=int)
+  s.add_argument("--db", default=None, help="SQLite file (default: the instance folder's wino-dash.sqlite3)")
+  s.set_defaults(fn=cmd_serve)
   a = p.parse_args(argv)
   return a.fn(a)
 

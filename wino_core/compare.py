@@ -1,12 +1,13 @@
 """A comparison: one spec run in several modes on one device, each mode in its own fresh process."""
 from __future__ import annotations
 import hashlib, json
+from dataclasses import dataclass
 from typing import Callable
 
 from wino_core.devices import tinygrad_version
 from wino_core.result import MODES, RunResult, comparison_dict
 from wino_core.run import run_mode
-from wino_core.spec import ConvSpec, SpecError
+from wino_core.spec import Caps, ConvSpec, SpecError, parse_spec
 
 def check_modes(modes) -> list[str]:
   """Modes in canonical order, without repeats; refuses unknown ones and an empty list."""
@@ -18,12 +19,50 @@ def check_modes(modes) -> list[str]:
   if not modes: raise SpecError({"modes": f"choose at least one of {', '.join(MODES)}"})
   return [m for m in MODES if m in modes]
 
-def comparison_id(spec:ConvSpec, modes:list[str], device:str, tinygrad:str, repeat:int) -> str:
-  """The permalink id: a hash of everything that decides the result."""
-  key = json.dumps({"spec": spec.to_dict(), "modes": modes, "device": device, "tinygrad": tinygrad, "repeat": repeat}, sort_keys=True)
-  return hashlib.sha256(key.encode()).hexdigest()[:16]
+@dataclass(frozen=True)
+class CompareRequest:
+  """What a user asks for. Its id is the permalink: a hash of everything that decides the result (a re-run adds
+  its number, so it gets a link of its own)."""
+  spec: ConvSpec
+  modes: tuple[str, ...]
+  device: str
+  tinygrad: str
+  repeat: int = 10
+  rerun: int = 0
 
-def compare(spec:ConvSpec, modes:list[str], device:str, *, repeat:int=10, timeout_s:float|None=None,
+  def to_dict(self) -> dict:
+    return {"spec": self.spec.to_dict(), "modes": list(self.modes), "device": self.device, "tinygrad": self.tinygrad,
+            "repeat": self.repeat, **({"rerun": self.rerun} if self.rerun else {})}
+  @property
+  def id(self) -> str: return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+
+def parse_request(raw:dict, *, caps:Caps|None=None, min_modes:int=1, max_repeat:int=100) -> CompareRequest:
+  """A request from JSON or a form: spec fields, modes, device (default: tinygrad's), repeat, rerun. SpecError on any bad field."""
+  from wino_core.devices import check_device, default_device
+  if not isinstance(raw, dict): raise SpecError({"request": "must be a JSON object"})
+  if (extra:=set(raw) - {"spec", "modes", "device", "repeat", "rerun"}): raise SpecError({sorted(extra)[0][:40]: "unknown field"})
+  errors: dict[str, str] = {}
+  def field(fn):
+    try: return fn()
+    except SpecError as e: errors.update(e.errors)
+  spec = field(lambda: parse_spec(raw.get("spec", {}), caps))
+  modes = field(lambda: check_modes(raw.get("modes", list(MODES))))
+  if modes is not None and len(modes) < min_modes: errors["modes"] = f"choose at least {min_modes} of {', '.join(MODES)}"
+  repeat, rerun = (field(lambda k=k, d=d, lo=lo, hi=hi: _bounded(raw.get(k, d), k, lo, hi)) for k, d, lo, hi in
+                   (("repeat", 10, 1, max_repeat), ("rerun", 0, 0, 2**53)))
+  device = raw.get("device") or default_device()
+  if not isinstance(device, str): errors["device"] = "must be a device name"
+  else: field(lambda: check_device(spec, device))
+  if errors: raise SpecError(errors)
+  return CompareRequest(spec, tuple(modes), device, tinygrad_version(), repeat, rerun)
+
+def _bounded(v, name:str, lo:int, hi:int) -> int:
+  if isinstance(v, bool) or not isinstance(v, (int, str)) or not str(v).strip().lstrip("+").isdigit():
+    raise SpecError({name: f"must be an integer, got {str(v)[:40]!r}"})
+  if not lo <= (n:=int(v)) <= hi: raise SpecError({name: f"must be in {lo}..{hi}, got {n}"})
+  return n
+
+def compare(spec:ConvSpec, modes:list[str]|tuple[str, ...], device:str, *, repeat:int=10, timeout_s:float|None=None,
             on_progress:Callable[[str, str], None]|None=None) -> dict:
   """Run every mode, one after another (never in parallel: they would skew each other's times)."""
   runs: dict[str, RunResult] = {}

@@ -42,9 +42,9 @@ def default_device() -> str:
   devs = probe()["devices"]
   return next((d["name"] for d in devs if d["default"]), devs[0]["name"] if devs else "CPU")
 
-def check_device(spec:ConvSpec, device:str) -> None:
-  """Refuse a device tinygrad cannot open here, or a dtype it lacks; raises SpecError naming the field."""
+def check_device(spec:ConvSpec|None, device:str) -> None:
+  """Refuse a device tinygrad cannot open here, or a dtype it lacks (when there is a spec); raises SpecError naming the field."""
   info = next((d for d in probe()["devices"] if d["name"] == device), None)
   if info is None:
     raise SpecError({"device": f"unknown device {device[:40]!r}; tinygrad can open: {', '.join(device_names()) or 'none'}"})
-  if spec.dtype not in info["dtypes"]: raise SpecError({"dtype": f"{device} has no {spec.dtype} (it has {', '.join(info['dtypes'])})"})
+  if spec is not None and spec.dtype not in info["dtypes"]: raise SpecError({"dtype": f"{device} has no {spec.dtype} (it has {', '.join(info['dtypes'])})"})

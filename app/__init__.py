@@ -1,0 +1,36 @@
+"""wino-dash's Flask app: an application factory, a blueprint per area, thin views over wino_core and the store."""
+from __future__ import annotations
+import os
+from flask import Flask
+
+DEFAULTS = {
+  "DATABASE": None,             # default: <instance folder>/wino-dash.sqlite3
+  "REPEAT": 10,                 # timed runs per kernel after warm-up
+  "RUN_TIMEOUT_S": 300,         # wall-clock limit of one mode's child process
+  "MAX_QUEUE": 20,              # queued + running jobs, all clients together
+  "MAX_QUEUED_PER_CLIENT": 5,
+  "MAX_CONTENT_LENGTH": 64 * 1024,  # request bodies: a spec is a few hundred bytes
+  "RUNNER": None,               # a job runner object; default: the embedded in-process runner
+}
+
+def create_app(config:dict|None=None) -> Flask:
+  app = Flask(__name__, instance_relative_config=True)
+  app.config.from_mapping(DEFAULTS)
+  if config: app.config.from_mapping(config)
+  os.makedirs(app.instance_path, exist_ok=True)
+  if app.config["DATABASE"] is None: app.config["DATABASE"] = os.path.join(app.instance_path, "wino-dash.sqlite3")
+
+  from app.store import Store
+  from app.jobs import InProcessRunner
+  store = Store(app.config["DATABASE"])
+  runner = app.config["RUNNER"] or InProcessRunner(store, max_queue=app.config["MAX_QUEUE"],
+                                                   max_per_client=app.config["MAX_QUEUED_PER_CLIENT"], run_timeout_s=app.config["RUN_TIMEOUT_S"])
+  app.extensions["wino"] = {"store": store, "runner": runner}
+
+  from app import api, pages, errors, security, filters
+  filters.register(app)
+  app.register_blueprint(pages.bp)
+  app.register_blueprint(api.bp)
+  errors.register(app)
+  security.register(app)
+  return app

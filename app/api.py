@@ -1,0 +1,42 @@
+"""The JSON API, for scripts and CI: it mirrors the pages."""
+from __future__ import annotations
+from flask import Blueprint, jsonify, request, url_for
+
+from app import service
+from app.jobs import QueueFull
+from wino_core.devices import probe
+from wino_core.spec import SpecError
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+def error(status:int, message:str, field:str|None=None):
+  return jsonify({"error": message, "field": field}), status
+
+@bp.post("/compare")
+def compare():
+  if not request.is_json: return error(415, "send the request as JSON (Content-Type: application/json)")
+  raw = request.get_json(silent=True)
+  if not isinstance(raw, dict): return error(400, "the body must be a JSON object")
+  try: req, job = service.submit(raw, request.remote_addr or "")
+  except SpecError as e: return error(400, str(e), e.field)
+  except QueueFull as e: return error(429, str(e))
+  body = {"id": req.id, "url": url_for("pages.result", cid=req.id)}
+  if job is None: return jsonify({**body, "job": None, "status_url": None, "state": "done"}), 200
+  return jsonify({**body, "job": job["id"], "status_url": url_for("api.job", jid=job["id"]), "state": job["state"]}), 202
+
+@bp.get("/jobs/<jid>")
+def job(jid:str):
+  if (j:=service.store().get_job(jid)) is None: return error(404, f"no job {jid[:40]!r}")
+  return jsonify(service.job_view(j))
+
+@bp.get("/devices")
+def devices():
+  info = probe()
+  return jsonify({"tinygrad": info["tinygrad"], "host": info["host"], "devices": info["devices"], **({"error": info["error"]} if "error" in info else {})})
+
+@bp.get("/comparisons")
+def comparisons():
+  from app.pages import history_filter
+  try: shape = history_filter(request.args)
+  except SpecError as e: return error(400, str(e), e.field)
+  return jsonify({"comparisons": service.store().list_comparisons(limit=100, shape=shape)})

@@ -1,0 +1,25 @@
+"""Jinja filters for numbers as people read them."""
+from __future__ import annotations
+
+def ms(s) -> str:
+  if s is None: return "—"
+  v = s * 1e3
+  return f"{v:.4f} ms" if v < 1 else f"{v:.3f} ms" if v < 100 else f"{v:.1f} ms"
+
+def sec(s) -> str: return "—" if s is None else f"{s*1e3:.0f} ms" if s < 1 else f"{s:.2f} s"
+def sci(x) -> str: return "—" if x is None else f"{x:.2e}"
+def dims(d) -> str: return "—" if not d else "×".join(str(x) for x in d)
+
+def big(n) -> str:
+  if n is None: return "—"
+  for unit, k in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
+    if n >= k: return f"{n/k:.1f} {unit}"
+  return str(n)
+
+
+def datetime(ts) -> str:
+  import datetime as dt
+  return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
+
+def register(app):
+  for f in (ms, sec, sci, dims, big, datetime): app.add_template_filter(f)

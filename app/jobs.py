@@ -1,0 +1,60 @@
+"""The embedded job runner: a worker thread per device feeding child processes, so jobs that time kernels on one
+device run one at a time (parallel runs on one device make each other's numbers lie). Jobs live in the store."""
+from __future__ import annotations
+import queue, threading, traceback, uuid
+from typing import Callable
+
+from wino_core.compare import CompareRequest, compare
+
+class QueueFull(Exception):
+  """Refused: too many jobs queued, in all or for this client."""
+
+def initial_progress(modes) -> dict: return {"modes": {m: "queued" for m in modes}, "current": None}
+
+class InProcessRunner:
+  def __init__(self, store, *, max_queue:int=20, max_per_client:int=5, run_timeout_s:float|None=None,
+               run_comparison:Callable[..., dict]=compare):
+    self.store, self.max_queue, self.max_per_client, self.run_timeout_s = store, max_queue, max_per_client, run_timeout_s
+    self.run_comparison = run_comparison
+    self._queues: dict[str, queue.Queue] = {}
+    self._lock = threading.Lock()
+    # a restart leaves nothing running: what was queued or running before it is failed, never stuck
+    store.fail_unfinished("interrupted: the server restarted before this job finished; re-run it")
+
+  def submit(self, req:CompareRequest, client:str) -> dict:
+    """Queues a job for the request, or returns the one already queued/running for the same comparison."""
+    with self._lock:
+      active = self.store.active_jobs()
+      if (same:=next((j for j in active if j["comparison_id"] == req.id), None)) is not None: return same
+      if len(active) >= self.max_queue: raise QueueFull(f"queue full: {len(active)} jobs are waiting or running; try again later")
+      if sum(j["client"] == client for j in active) >= self.max_per_client:
+        raise QueueFull(f"queue full for you: {self.max_per_client} of your jobs are already waiting or running")
+      job = self.store.create_job(uuid.uuid4().hex[:16], req.id, req.to_dict(), client, initial_progress(req.modes))
+      if job["state"] == "queued": self._queue_for(req.device).put((job["id"], req))
+    return job
+
+  def _queue_for(self, device:str) -> queue.Queue:
+    if (q:=self._queues.get(device)) is None:
+      q = self._queues[device] = queue.Queue()
+      threading.Thread(target=self._work, args=(q,), name=f"wino-dash jobs {device}", daemon=True).start()
+    return q
+
+  def _work(self, q:queue.Queue):
+    while True:
+      jid, req = q.get()
+      try: self.run_job(jid, req)
+      except Exception as e:  # the worker thread must survive anything a job does
+        traceback.print_exc()
+        self.store.update_job(jid, state="failed", message=f"{type(e).__name__}: {e}"[:500])
+
+  def run_job(self, jid:str, req:CompareRequest):
+    progress = initial_progress(req.modes)
+    self.store.update_job(jid, state="running", progress=progress)
+    def on_progress(mode:str, phase:str):
+      progress["modes"][mode], progress["current"] = phase, mode
+      self.store.update_job(jid, progress=progress)
+    cmp = self.run_comparison(req.spec, req.modes, req.device, repeat=req.repeat, timeout_s=self.run_timeout_s, on_progress=on_progress)
+    self.store.put_comparison(req.id, req.to_dict(), cmp)
+    failed = [f"{m}: {r['status']}" for m, r in cmp["runs"].items() if r["status"] not in ("ok", "not_applicable")]
+    self.store.update_job(jid, state="done", progress={**progress, "current": None},
+                          message=("finished with failures (" + ", ".join(failed) + ")") if failed else "")

@@ -1,0 +1,109 @@
+"""The HTML pages: new comparison, job progress, result (the permalink), history, exports."""
+from __future__ import annotations
+import time
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+
+from app import service
+from app.jobs import QueueFull
+from app.result_view import result_context
+from wino_core.devices import probe
+from wino_core.result import MODES
+from wino_core.spec import DTYPES, FIELDS, ConvSpec, SpecError, parse_spec
+
+bp = Blueprint("pages", __name__)
+ID_CHARS = set("0123456789abcdef")
+
+def valid_id(cid:str) -> str:
+  if len(cid) != 16 or not set(cid) <= ID_CHARS: abort(404, f"no comparison {cid[:40]!r}: an id is 16 hex digits")
+  return cid
+
+def form_defaults(spec:ConvSpec|None=None) -> dict:
+  d = (spec or ConvSpec()).to_dict()
+  return {**d, "kernel": "x".join(map(str, d["kernel"])), "padding": ",".join(map(str, d["padding"])) if isinstance(d["padding"], list) else d["padding"]}
+
+def render_form(values:dict, errors:dict, modes, device:str|None, status:int=200):
+  devices = probe()["devices"]
+  return render_template("new.html", values=values, errors=errors, modes=list(modes), all_modes=MODES, dtypes=DTYPES,
+                         devices=devices, device=device, probe_error=probe().get("error")), status
+
+@bp.get("/")
+def new():
+  """The form, prefilled from the query (a re-run or a shared link) or with the seeds' shape."""
+  try: spec = ConvSpec.from_query(request.query_string.decode()) if request.args else None
+  except SpecError: spec = None
+  modes = [m for m in request.args.get("modes", "").split(",") if m in MODES] or list(MODES)
+  return render_form(form_defaults(spec), {}, modes, request.args.get("device"))
+
+@bp.post("/")
+def submit():
+  f = request.form
+  raw_spec = {k: f.get(k, "") for k in FIELDS if k != "bias"} | {"bias": "bias" in f}
+  raw = {"spec": raw_spec, "modes": f.getlist("modes"), "device": f.get("device") or None}
+  if f.get("rerun"): raw["rerun"] = time.time_ns() // 1_000_000  # a re-run gets a permalink of its own
+  try: req, job = service.submit(raw, request.remote_addr or "")
+  except SpecError as e: return render_form(raw_spec, e.errors, raw["modes"], raw["device"], 400)
+  except QueueFull as e: return render_form(raw_spec, {"form": str(e)}, raw["modes"], raw["device"], 429)
+  if job is None: return redirect(url_for("pages.result", cid=req.id), code=303)
+  return redirect(url_for("pages.job", jid=job["id"]), code=303)
+
+@bp.get("/jobs/<jid>")
+def job(jid:str):
+  if (j:=service.store().get_job(jid)) is None: abort(404, f"no job {jid[:40]!r}")
+  if j["state"] == "done": return redirect(url_for("pages.result", cid=j["comparison_id"]))
+  return render_template("job.html", job=service.job_view(j), spec=parse_spec(j["request"]["spec"]), device=j["request"]["device"])
+
+def load(cid:str) -> dict:
+  if (c:=service.store().get_comparison(valid_id(cid))) is None: abort(404, f"no comparison {cid!r} is stored here")
+  return c
+
+@bp.get("/c/<cid>")
+def result(cid:str): return render_template("result.html", **result_context(load(cid), request.args))
+
+@bp.get("/c/<cid>.json")
+def result_json(cid:str):
+  c = load(cid)
+  return {k: c[k] for k in ("id", "created", "spec", "device", "tinygrad", "runs")}
+
+@bp.get("/c/<cid>.html")
+def result_html(cid:str):
+  """One standalone file: CSS, JS and data inline, opens from disk."""
+  html = render_template("standalone.html", **result_context(load(cid), request.args, standalone=True))
+  return Response(html, mimetype="text/html", headers={"Content-Disposition": f'attachment; filename="wino-dash-{cid}.html"',
+                                                        "Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline'; "
+                                                        "style-src 'unsafe-inline'; img-src data: blob:"})
+
+@bp.get("/c/<cid>.py")
+def reproducer(cid:str):
+  from wino_core.reproducer import reproducer_script
+  c = load(cid)
+  script = reproducer_script(parse_spec(c["spec"]), list(c["runs"]), c["device"])
+  return Response(script, mimetype="text/x-python", headers={"Content-Disposition": f'attachment; filename="wino-dash-{cid}.py"'})
+
+HISTORY_FILTERS = ("batch", "cin", "cout", "h", "w", "dtype")
+def history_filter(args) -> dict:
+  """Exact-match filters on spec fields from the query; validated like a spec so bad values get a clear error."""
+  given = {k: args[k] for k in HISTORY_FILTERS if args.get(k, "").strip()}
+  if not given: return {}
+  full = parse_spec({**{k: v for k, v in ConvSpec().to_dict().items() if k in ("batch", "cin", "cout", "h", "w", "dtype")}, **given,
+                     "padding": 0, "kernel": 1})
+  return {k: getattr(full, k) for k in given}
+
+@bp.get("/history")
+def history():
+  try: shape, error = history_filter(request.args), None
+  except SpecError as e: shape, error = {}, str(e)
+  rows = [] if error else service.store().list_comparisons(limit=200, shape=shape)
+  for r in rows: r["describe"] = parse_spec(r["spec"]).describe()
+  return render_template("history.html", rows=rows, filters={k: request.args.get(k, "") for k in HISTORY_FILTERS}, error=error), 400 if error else 200
+
+@bp.get("/assets/pygments.css")
+def pygments_css():
+  from app.result_view import pygments_css
+  return Response(pygments_css(), mimetype="text/css", headers={"Cache-Control": "public, max-age=3600"})
+
+@bp.get("/assets/plotly.min.js")
+def plotly_js():
+  """plotly.js as the plotly package ships it: served by the app, never from a CDN."""
+  from app.result_view import plotly_js_path
+  from flask import send_file
+  return send_file(plotly_js_path(), mimetype="text/javascript", max_age=3600)

@@ -1,0 +1,116 @@
+"""The result page's view model: which modes side by side, kernels paired by role, the chosen diff, chart data.
+Everything the page shows is decided here from the stored comparison and the URL query, so a link opens the exact view."""
+from __future__ import annotations
+import datetime, json
+from urllib.parse import urlencode
+
+from markupsafe import Markup, escape
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+from wino_core.diff import diff_kernels, pair_kernels
+from wino_core.spec import parse_spec
+
+LEXERS = {"c": "c", "cuda": "cuda", "metal": "cpp", "opencl": "c", "hip": "cpp", "ptx": "ptx", "llvm": "llvm", "wgsl": "wgsl"}
+ROLE_ORDER = ("conv", "weight transform", "input transform", "batched product", "output", "other")
+FORMATTER = HtmlFormatter(cssclass="hl", linenos="inline", wrapcode=True)
+
+def highlight_source(source:str, language:str) -> Markup:
+  try: lexer = get_lexer_by_name(LEXERS.get(language, language))
+  except ClassNotFound: lexer = get_lexer_by_name("text")
+  return Markup(highlight(source, lexer, FORMATTER))
+
+def pygments_css() -> str: return FORMATTER.get_style_defs(".hl")
+
+def kernel_name_html(kernel:dict) -> Markup:
+  """tinygrad's kernel name with each number coloured by its axis kind, as tinygrad's DEBUG output does."""
+  prefix = escape(kernel["name"].split("_")[0])
+  parts = [Markup('<span class="ax ax-{k}" title="{k} axis of size {n}">{n}</span>').format(k=kind, n=n) for n, kind in kernel.get("axes", [])]
+  return Markup('<span class="kname">{}{}</span>').format(prefix, Markup("").join(Markup("_") + p for p in parts))
+
+def _choose_modes(runs:dict, args) -> tuple[str, str]:
+  """Side by side: ?a=&b= from the link, else OLD vs NEW when both ran, else the first two."""
+  modes = list(runs)
+  a, b = args.get("a"), args.get("b")
+  if a in runs and b in runs: return a, b
+  if "old" in runs and "new" in runs: return "old", "new"
+  return modes[0], modes[-1]
+
+def _int_arg(args, key:str, default:int|None, lo:int, hi:int) -> int|None:
+  v = args.get(key, "")
+  return max(lo, min(hi, int(v))) if v.strip().isdigit() else default
+
+def diff_options(args) -> dict:
+  return {"view": "unified" if args.get("view") == "unified" else "split", "ws": args.get("ws") == "1", "norm": args.get("norm") == "1",
+          "words": args.get("words", "1") == "1", "ctx": _int_arg(args, "ctx", None, 0, 1000)}
+
+def summary_row(mode:str, r:dict) -> dict:
+  wino = r.get("winograd") or {}
+  if mode == "baseline": fired = "—"
+  elif not wino: fired = "—"
+  elif wino.get("fired"): fired = "fired" + (f": {wino['rewrites'][0].get('tiles_text', '')}" if wino.get("rewrites") else "")
+  else: fired = wino.get("reason") or "did not fire"
+  return {"mode": mode, "status": r["status"], "message": r.get("message", ""), "kernels": len(r.get("kernels", [])),
+          "kernel_time": r.get("kernel_time_s"), "compile_s": r.get("compile_s"), "split": r.get("compile_split_s") or {},
+          "first_run_s": r.get("first_run_s"), "abs_err": r.get("max_abs_err"), "rel_err": r.get("max_rel_err"), "fired": fired}
+
+def chart_data(runs:dict) -> dict:
+  """Per-kernel time per mode (stacked medians with min–max) and compile vs run per mode, as plotly traces."""
+  kernel_traces, phases = [], {"schedule": [], "codegen": [], "compiler": [], "first run": [], "kernel time (median)": []}
+  ok = {m: r for m, r in runs.items() if r["status"] == "ok"}
+  for mode, r in ok.items():
+    for i, k in enumerate(r["kernels"]):
+      t = k["time_s"]
+      kernel_traces.append({"type": "bar", "name": f"{mode} #{i} {k['role']}: {k['name']}", "x": [mode], "y": [t["median"] * 1e3],
+                            "error_y": {"type": "data", "symmetric": False, "array": [(t["max"] - t["median"]) * 1e3],
+                                        "arrayminus": [(t["median"] - t["min"]) * 1e3]},
+                            "hovertemplate": f"{k['name']}<br>median %{{y:.4f}} ms<br>min {t['min']*1e3:.4f} · max {t['max']*1e3:.4f} ms<extra>{mode}</extra>"})
+  for mode, r in ok.items():
+    split = r.get("compile_split_s") or {}
+    for p in ("schedule", "codegen", "compiler"): phases[p].append(split.get(p, 0) * 1e3)
+    phases["first run"].append((r.get("first_run_s") or 0) * 1e3)
+    phases["kernel time (median)"].append(r["kernel_time_s"]["median"] * 1e3)
+  phase_traces = [{"type": "bar", "name": p, "x": list(ok), "y": ys} for p, ys in phases.items()]
+  return {"kernels": kernel_traces, "phases": phase_traces}
+
+def result_context(c:dict, args, standalone:bool=False) -> dict:
+  runs = c["runs"]
+  spec = parse_spec(c["spec"])
+  a, b = _choose_modes(runs, args)
+  ka, kb = runs[a].get("kernels", []), runs[b].get("kernels", [])
+  pairs = pair_kernels(ka, kb)
+  both = [i for i, p in enumerate(pairs) if p["a"] is not None and p["b"] is not None]
+  pair_i = _int_arg(args, "pair", both[0] if both else 0, 0, max(len(pairs) - 1, 0))
+  opts = diff_options(args)
+  diff = None
+  if pairs:
+    p = pairs[pair_i]
+    left = ka[p["a"]]["source"] if p["a"] is not None else ""
+    right = kb[p["b"]]["source"] if p["b"] is not None else ""
+    diff = diff_kernels(left, right, ignore_whitespace=opts["ws"], normalize=opts["norm"], context=opts["ctx"])
+  def label(mode:str) -> str: return f"{mode} · {c['device']} · {spec.dtype} · tinygrad {c['tinygrad']}"
+  def view_url(**change) -> str:
+    q = {"a": a, "b": b, "pair": pair_i, "view": opts["view"], "ws": int(opts["ws"]), "norm": int(opts["norm"]),
+         "words": int(opts["words"]), "ctx": "" if opts["ctx"] is None else opts["ctx"]} | change
+    return "?" + urlencode(q) + "#diff"
+  return {"c": c, "spec": spec, "runs": runs, "a": a, "b": b, "ka": ka, "kb": kb, "pairs": pairs, "pair_i": pair_i, "diff": diff,
+          "opts": opts, "label": label, "view_url": view_url, "summary": [summary_row(m, r) for m, r in runs.items()],
+          "charts": json.dumps(chart_data(runs)), "highlight": highlight_source, "kernel_name": kernel_name_html,
+          "created": datetime.datetime.fromtimestamp(c["created"], datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+          "rerun_query": spec.to_query() + "&modes=" + ",".join(runs) + "&device=" + c["device"],
+          "standalone": standalone, "assets": inline_assets() if standalone else None}
+
+def inline_assets(js_files:tuple[str, ...]=("charts.js", "kernels.js")) -> dict:
+  """Everything the standalone export needs, as text to inline: it must open from disk with no server."""
+  import os
+  static = os.path.join(os.path.dirname(__file__), "static")
+  def read(*p): return open(os.path.join(*p), encoding="utf-8").read()
+  def safe(js:str) -> str: return js.replace("</script", "<\\/script")  # an inline script ends at the first </script
+  return {"css": read(static, "css", "wino.css") + pygments_css(), "plotly": safe(read(plotly_js_path())),
+          "js": safe("\n".join(read(static, "js", f) for f in js_files))}
+
+def plotly_js_path() -> str:
+  import os, plotly
+  return os.path.join(os.path.dirname(plotly.__file__), "package_data", "plotly.min.js")

@@ -1,0 +1,24 @@
+"""What the pages and the API share: submitting a request and reading results. No HTTP here."""
+from __future__ import annotations
+from flask import current_app
+
+from wino_core.compare import CompareRequest, parse_request
+from wino_core.spec import SpecError
+
+def store(): return current_app.extensions["wino"]["store"]
+def runner(): return current_app.extensions["wino"]["runner"]
+
+def submit(raw:dict, client:str) -> tuple[CompareRequest, dict | None]:
+  """Validates and queues. Returns (request, job); job is None when the comparison is already stored.
+  Raises SpecError (bad input) or QueueFull."""
+  req = parse_request(raw, min_modes=2, max_repeat=100)
+  if store().get_comparison(req.id) is not None: return req, None
+  return req, runner().submit(req, client)
+
+def job_view(job:dict) -> dict:
+  """The JSON a job page polls."""
+  from flask import url_for
+  return {"job": job["id"], "id": job["comparison_id"], "state": job["state"], "progress": job["progress"], "message": job["message"],
+          "url": url_for("pages.result", cid=job["comparison_id"])}
+
+__all__ = ["SpecError", "submit", "job_view", "store", "runner"]

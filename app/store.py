@@ -1,0 +1,118 @@
+"""Storage behind one small interface; the embedded default is SQLite in WAL mode in the instance folder.
+Comparisons are immutable once written (INSERT OR IGNORE); jobs are the mutable part. JSON only: nothing is pickled."""
+from __future__ import annotations
+import json, sqlite3, threading, time
+from typing import Any
+
+# each entry moves the schema one version up; applied in order, in one transaction each
+MIGRATIONS = [
+  """CREATE TABLE comparisons (id TEXT PRIMARY KEY, created REAL NOT NULL, device TEXT NOT NULL, tinygrad TEXT NOT NULL,
+       modes TEXT NOT NULL, spec TEXT NOT NULL, request TEXT NOT NULL, data TEXT NOT NULL);
+     CREATE INDEX comparisons_created ON comparisons(created);
+     CREATE TABLE jobs (id TEXT PRIMARY KEY, comparison_id TEXT NOT NULL, state TEXT NOT NULL, progress TEXT NOT NULL,
+       message TEXT NOT NULL DEFAULT '', request TEXT NOT NULL, client TEXT NOT NULL DEFAULT '', created REAL NOT NULL, updated REAL NOT NULL);
+     CREATE INDEX jobs_comparison ON jobs(comparison_id, state);""",
+]
+ACTIVE = ("queued", "running")
+
+class Store:
+  def __init__(self, path:str):
+    self.path, self._local = path, threading.local()
+    self._write_lock = threading.Lock()
+    self.migrate()
+
+  def _db(self) -> sqlite3.Connection:
+    if (db:=getattr(self._local, "db", None)) is None:
+      db = self._local.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+      db.row_factory = sqlite3.Row
+      db.execute("PRAGMA journal_mode=WAL")
+      db.execute("PRAGMA synchronous=NORMAL")
+    return db
+
+  def migrate(self):
+    db = self._db()
+    with self._write_lock:
+      version = db.execute("PRAGMA user_version").fetchone()[0]
+      for i, sql in enumerate(MIGRATIONS[version:], start=version + 1):
+        db.execute("BEGIN IMMEDIATE")
+        try:
+          for stmt in filter(str.strip, sql.split(";")): db.execute(stmt)
+          db.execute(f"PRAGMA user_version={i}")
+          db.execute("COMMIT")
+        except Exception:
+          db.execute("ROLLBACK")
+          raise
+
+  @property
+  def schema_version(self) -> int: return self._db().execute("PRAGMA user_version").fetchone()[0]
+
+  # ***** comparisons: written once, never changed *****
+  def put_comparison(self, cid:str, request:dict, comparison:dict) -> bool:
+    """Stores a comparison under its id; False (and nothing changes) if that id is already stored."""
+    cur = self._db().execute("INSERT OR IGNORE INTO comparisons (id, created, device, tinygrad, modes, spec, request, data) VALUES (?,?,?,?,?,?,?,?)",
+      (cid, time.time(), comparison["device"], comparison["tinygrad"], ",".join(comparison["runs"]), json.dumps(comparison["spec"], sort_keys=True),
+       json.dumps(request, sort_keys=True), json.dumps(comparison)))
+    return cur.rowcount == 1
+
+  def get_comparison(self, cid:str) -> dict | None:
+    row = self._db().execute("SELECT id, created, request, data FROM comparisons WHERE id=?", (cid,)).fetchone()
+    if row is None: return None
+    return {**json.loads(row["data"]), "id": row["id"], "created": row["created"], "request": json.loads(row["request"])}
+
+  def list_comparisons(self, limit:int=100, offset:int=0, shape:dict[str, int]|None=None) -> list[dict]:
+    """Newest first; `shape` filters on spec fields (batch, cin, cout, h, w, dtype, ...) by equality."""
+    where, args = [], []
+    for k, v in (shape or {}).items():
+      where.append(f"json_extract(spec, '$.{k}') = ?")
+      args.append(v)
+    sql = ("SELECT id, created, device, tinygrad, modes, spec FROM comparisons" + (" WHERE " + " AND ".join(where) if where else "")
+           + " ORDER BY created DESC LIMIT ? OFFSET ?")
+    return [{"id": r["id"], "created": r["created"], "device": r["device"], "tinygrad": r["tinygrad"], "modes": r["modes"].split(","),
+             "spec": json.loads(r["spec"])} for r in self._db().execute(sql, (*args, limit, offset))]
+
+  def count_comparisons(self) -> int: return self._db().execute("SELECT count(*) FROM comparisons").fetchone()[0]
+
+  # ***** jobs *****
+  def create_job(self, jid:str, cid:str, request:dict, client:str, progress:dict) -> dict:
+    """Creates a queued job unless one for the same comparison is already queued or running: then returns that one."""
+    db = self._db()
+    with self._write_lock:
+      db.execute("BEGIN IMMEDIATE")
+      try:
+        row = db.execute(f"SELECT * FROM jobs WHERE comparison_id=? AND state IN {ACTIVE}", (cid,)).fetchone()
+        if row is None:
+          now = time.time()
+          db.execute("INSERT INTO jobs (id, comparison_id, state, progress, request, client, created, updated) VALUES (?,?,?,?,?,?,?,?)",
+                     (jid, cid, "queued", json.dumps(progress), json.dumps(request, sort_keys=True), client, now, now))
+          row = db.execute("SELECT * FROM jobs WHERE id=?", (jid,)).fetchone()
+        db.execute("COMMIT")
+      except Exception:
+        db.execute("ROLLBACK")
+        raise
+    return _job(row)
+
+  def update_job(self, jid:str, *, state:str|None=None, progress:dict|None=None, message:str|None=None):
+    sets, args = ["updated=?"], [time.time()]
+    for col, val in (("state", state), ("progress", None if progress is None else json.dumps(progress)), ("message", message)):
+      if val is not None:
+        sets.append(f"{col}=?")
+        args.append(val)
+    self._db().execute(f"UPDATE jobs SET {', '.join(sets)} WHERE id=?", (*args, jid))
+
+  def get_job(self, jid:str) -> dict | None:
+    row = self._db().execute("SELECT * FROM jobs WHERE id=?", (jid,)).fetchone()
+    return None if row is None else _job(row)
+
+  def active_jobs(self, client:str|None=None) -> list[dict]:
+    sql, args = f"SELECT * FROM jobs WHERE state IN {ACTIVE}", ()
+    if client is not None: sql, args = sql + " AND client=?", (client,)
+    return [_job(r) for r in self._db().execute(sql + " ORDER BY created", args)]
+
+  def fail_unfinished(self, message:str) -> int:
+    """After a restart nothing is running any more: every queued or running job is marked failed."""
+    return self._db().execute(f"UPDATE jobs SET state='failed', message=?, updated=? WHERE state IN {ACTIVE}", (message, time.time())).rowcount
+
+def _job(row:sqlite3.Row) -> dict[str, Any]:
+  return {"id": row["id"], "comparison_id": row["comparison_id"], "state": row["state"], "progress": json.loads(row["progress"]),
+          "message": row["message"], "request": json.loads(row["request"]), "client": row["client"], "created": row["created"],
+          "updated": row["updated"]}

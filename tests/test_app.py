@@ -1,0 +1,140 @@
+"""The dashboard through Flask's test client: forms, the job lifecycle, permalinks, exports, errors."""
+import json, re, time
+import pytest
+from app import create_app
+
+SMALL = {"batch": 1, "cin": 2, "cout": 3, "h": 7, "w": 7, "padding": 1}
+
+@pytest.fixture()
+def app(tmp_path):
+  return create_app({"DATABASE": str(tmp_path / "db.sqlite3"), "TESTING": True})
+
+@pytest.fixture()
+def client(app): return app.test_client()
+
+def wait_done(client, status_url:str, timeout:float=180) -> dict:
+  end = time.monotonic() + timeout
+  while time.monotonic() < end:
+    j = client.get(status_url).get_json()
+    if j["state"] in ("done", "failed"): return j
+    time.sleep(0.2)
+  raise AssertionError("job did not finish")
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory):
+  """One real comparison (baseline vs old, tiny shape), run through the API once for the tests that read it."""
+  db = tmp_path_factory.mktemp("stored") / "db.sqlite3"
+  app = create_app({"DATABASE": str(db), "TESTING": True})
+  c = app.test_client()
+  r = c.post("/api/compare", json={"spec": SMALL, "modes": ["baseline", "old"], "device": "CPU", "repeat": 2})
+  assert r.status_code == 202, r.get_json()
+  body = r.get_json()
+  job = wait_done(c, body["status_url"])
+  assert job["state"] == "done", job
+  return {"db": str(db), "id": body["id"], "app": app}
+
+def test_form_defaults_are_the_seeds_shape(client):
+  html = client.get("/").get_data(as_text=True)
+  for name, value in (("batch", "1"), ("cin", "16"), ("cout", "16"), ("h", "32"), ("w", "32"), ("padding", "1"), ("kernel", "3x3")):
+    assert re.search(rf'name="{name}" id="f-{name}" type="text" value="{value}"', html), name
+  assert 'value="CPU"' in html
+
+def test_invalid_form_shows_the_error_next_to_its_field_and_queues_nothing(app, client):
+  r = client.post("/", data={**{k: str(v) for k, v in SMALL.items()}, "groups": "2", "modes": ["baseline", "old"], "device": "CPU"})
+  assert r.status_code == 400
+  html = r.get_data(as_text=True)
+  assert 'id="err-groups"' in html and "must divide cin 2" in html
+  assert app.extensions["wino"]["store"].active_jobs() == []
+  r = client.post("/", data={**{k: str(v) for k, v in SMALL.items()}, "modes": ["baseline"], "device": "CPU"})
+  assert r.status_code == 400 and 'id="err-modes"' in r.get_data(as_text=True)
+
+@pytest.mark.parametrize("body,status,field", [
+  ({"spec": {"batch": 0}}, 400, "batch"), ({"spec": {"cin": "x"}}, 400, "cin"), ({"modes": ["fast", "old"]}, 400, "modes"),
+  ({"modes": ["old"]}, 400, "modes"), ({"device": "NOPE"}, 400, "device"), ({"spec": {}, "colour": 1}, 400, "colour"),
+  ({"spec": {"dtype": "int8"}}, 400, "dtype"), ({"repeat": 0}, 400, "repeat"), ({"spec": []}, 400, "spec"),
+])
+def test_api_errors_are_json_with_the_field(client, body, status, field):
+  r = client.post("/api/compare", json=body)
+  assert r.status_code == status and r.get_json()["field"] == field and r.get_json()["error"]
+
+def test_api_refuses_non_json(client):
+  assert client.post("/api/compare", data="spec=1").status_code == 415
+  r = client.post("/api/compare", data="{not json", content_type="application/json")
+  assert r.status_code == 400 and "JSON" in r.get_json()["error"]
+
+def test_devices(client):
+  d = client.get("/api/devices").get_json()
+  assert d["tinygrad"] == "0.14.0" and any(x["name"] == "CPU" and "float32" in x["dtypes"] for x in d["devices"])
+
+def test_unknown_ids_are_404(client):
+  for path in ("/c/0123456789abcdef", "/c/nothex", "/c/0123456789abcdef.json", "/jobs/nope", "/api/jobs/nope"):
+    r = client.get(path)
+    assert r.status_code == 404, path
+  assert client.get("/c/0123456789abcdef.json").get_json()["error"]
+  assert "Traceback" not in client.get("/c/<script>").get_data(as_text=True)
+
+def test_job_lifecycle_and_dedupe(app, client):
+  body = {"spec": {**SMALL, "seed": 11}, "modes": ["baseline", "old"], "device": "CPU", "repeat": 1}
+  r1, r2 = client.post("/api/compare", json=body), client.post("/api/compare", json=body)
+  assert r1.status_code == r2.status_code == 202
+  assert r1.get_json()["job"] == r2.get_json()["job"], "an identical request that is running is not run again"
+  j = client.get(r1.get_json()["status_url"]).get_json()
+  assert j["state"] in ("queued", "running", "done") and set(j["progress"]["modes"]) == {"baseline", "old"}
+  page = client.get(f"/jobs/{j['job']}")
+  assert page.status_code in (200, 302)
+  assert wait_done(client, r1.get_json()["status_url"])["state"] == "done"
+  r3 = client.post("/api/compare", json=body)
+  assert r3.status_code == 200 and r3.get_json()["id"] == r1.get_json()["id"] and r3.get_json()["job"] is None
+  assert client.get(f"/jobs/{j['job']}").status_code == 302
+
+def test_form_submit_goes_to_the_job_page(client):
+  r = client.post("/", data={**{k: str(v) for k, v in SMALL.items()}, "seed": "5", "modes": ["baseline", "old"], "device": "CPU"})
+  assert r.status_code == 303 and r.headers["Location"].startswith("/jobs/")
+  page = client.get(r.headers["Location"]).get_data(as_text=True)
+  assert "job.js" in page and "data-status-url" in page
+
+def test_result_page_shows_both_modes(stored):
+  c = stored["app"].test_client()
+  html = c.get(f"/c/{stored['id']}").get_data(as_text=True)
+  data = c.get(f"/c/{stored['id']}.json").get_json()
+  for mode, run in data["runs"].items():
+    assert run["status"] == "ok"
+    for k in run["kernels"]: assert f'data-name="{k["name"]}"' in html
+  assert 'id="chart-kernels"' in html and 'id="diff"' in html and "plotly.min.js" in html
+
+def test_json_export_is_the_cli_shape(stored):
+  data = stored["app"].test_client().get(f"/c/{stored['id']}.json").get_json()
+  assert {"spec", "device", "tinygrad", "runs"} <= set(data) and list(data["runs"]) == ["baseline", "old"]
+  assert data["spec"]["cin"] == SMALL["cin"] and data["id"] == stored["id"]
+
+def test_standalone_html_has_everything_inline(stored):
+  r = stored["app"].test_client().get(f"/c/{stored['id']}.html")
+  html = r.get_data(as_text=True)
+  assert r.status_code == 200 and "attachment" in r.headers["Content-Disposition"]
+  assert not re.search(r'<(script|link)[^>]+(src|href)=', html), "no external assets"
+  assert "Plotly" in html and ".hl" in html and stored["id"] in html
+
+def test_permalink_survives_a_new_app_on_the_same_database(stored):
+  app2 = create_app({"DATABASE": stored["db"], "TESTING": True})
+  c = app2.test_client()
+  assert c.get(f"/c/{stored['id']}").status_code == 200
+  assert c.get(f"/c/{stored['id']}.json").get_json()["id"] == stored["id"]
+
+def test_history_lists_and_filters(stored):
+  c = stored["app"].test_client()
+  assert stored["id"] in c.get("/history").get_data(as_text=True)
+  assert stored["id"] in c.get("/history?cin=2").get_data(as_text=True)
+  assert stored["id"] not in c.get("/history?cin=64").get_data(as_text=True)
+  r = c.get("/history?cin=abc")
+  assert r.status_code == 400 and "must be an integer" in r.get_data(as_text=True)
+  assert [x["id"] for x in c.get("/api/comparisons?h=7").get_json()["comparisons"]] == [stored["id"]]
+
+def test_diff_view_options_live_in_the_url(stored):
+  c = stored["app"].test_client()
+  html = c.get(f"/c/{stored['id']}?a=baseline&b=old&pair=0&view=unified&norm=1&ws=1&ctx=2").get_data(as_text=True)
+  assert 'name="view" value="unified" checked' in html or 'value="unified" selected' in html
+  assert "baseline · CPU · float32 · tinygrad 0.14.0" in html
+
+def test_reproducer_is_a_python_script(stored):
+  r = stored["app"].test_client().get(f"/c/{stored['id']}.py")
+  assert r.status_code == 200 and "import numpy" in r.get_data(as_text=True) and "tinygrad" in r.get_data(as_text=True)
