@@ -37,7 +37,7 @@ def new():
 @bp.post("/")
 def submit():
   f = request.form
-  raw_spec = {k: f.get(k, "") for k in FIELDS if k != "bias"} | {"bias": "bias" in f}
+  raw_spec = {k: f[k] for k in FIELDS if k in f and k != "bias"} | {"bias": "bias" in f}  # a missing field takes its default
   raw = {"spec": raw_spec, "modes": f.getlist("modes"), "device": f.get("device") or None}
   if f.get("rerun"): raw["rerun"] = time.time_ns() // 1_000_000  # a re-run gets a permalink of its own
   try: req, job = service.submit(raw, request.remote_addr or "")

@@ -40,7 +40,7 @@ def test_form_defaults_are_the_seeds_shape(client):
   assert 'value="CPU"' in html
 
 def test_invalid_form_shows_the_error_next_to_its_field_and_queues_nothing(app, client):
-  r = client.post("/", data={**{k: str(v) for k, v in SMALL.items()}, "groups": "2", "modes": ["baseline", "old"], "device": "CPU"})
+  r = client.post("/", data={**{k: str(v) for k, v in SMALL.items()}, "groups": "4", "modes": ["baseline", "old"], "device": "CPU"})
   assert r.status_code == 400
   html = r.get_data(as_text=True)
   assert 'id="err-groups"' in html and "must divide cin 2" in html

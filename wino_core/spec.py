@@ -86,6 +86,7 @@ def _int(v, field:str) -> int:
   if isinstance(v, int): return v
   if isinstance(v, float) and v.is_integer() and abs(v) < 2**53: return int(v)
   if isinstance(v, str) and re.fullmatch(r"\s*[+-]?\d{1,18}\s*", v): return int(v)
+  if isinstance(v, str) and not v.strip(): raise ValueError("is required (an integer)")
   raise ValueError(f"must be an integer, got {_show(v)}")
 
 def _ints(v, field:str, lengths:tuple[int, ...]) -> tuple[int, ...]:
