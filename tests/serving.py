@@ -1,0 +1,41 @@
+"""A real wino-dash server in a child process on a free loopback port, for browser and load tests."""
+from __future__ import annotations
+import os, shutil, socket, subprocess, sys, time, urllib.request
+
+def free_port() -> int:
+  with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    return s.getsockname()[1]
+
+class Server:
+  def __init__(self, db:str, port:int|None=None, env:dict|None=None):
+    self.db, self.port = db, port or free_port()
+    self.url = f"http://127.0.0.1:{self.port}"
+    self.env = {**os.environ, **(env or {})}
+    self.proc: subprocess.Popen | None = None
+
+  def start(self, timeout:float=60) -> Server:
+    self.log = open(self.db + ".log", "ab")
+    self.proc = subprocess.Popen([sys.executable, "-m", "wino_core.cli", "serve", "--port", str(self.port), "--db", self.db],
+                                 stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+      try:
+        urllib.request.urlopen(self.url + "/api/devices", timeout=30).read()
+        return self
+      except OSError: time.sleep(0.2)
+      if self.proc.poll() is not None: break
+    raise RuntimeError(f"server did not start: {open(self.db + '.log').read()[-2000:]}")
+
+  def kill(self):
+    if self.proc and self.proc.poll() is None:
+      self.proc.kill()
+      self.proc.wait()
+
+def chromium_path() -> str | None:
+  """Debian's chromium where there is one; None lets Playwright use its own build (macOS)."""
+  if (p:=os.environ.get("WINO_DASH_CHROMIUM")): return p
+  return next((shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
+
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]

@@ -1,0 +1,90 @@
+"""Real browser tests: headless Chromium (Playwright) against a real server on loopback."""
+import re
+import pytest
+from tests.serving import CHROMIUM_ARGS, Server, chromium_path
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+  s = Server(str(tmp_path_factory.mktemp("browser") / "db.sqlite3")).start()
+  yield s
+  s.kill()
+
+@pytest.fixture(scope="module")
+def browser():
+  with playwright.sync_playwright() as p:
+    b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+    yield b
+    b.close()
+
+def page_errors(page) -> list[str]:
+  errors = []
+  page.on("pageerror", lambda e: errors.append(str(e)))
+  page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+  return errors
+
+@pytest.fixture(scope="module")
+def result_url(server, browser) -> str:
+  """Submits the form like a reviewer would and waits for the job page to turn into the result."""
+  ctx = browser.new_context()
+  page = ctx.new_page()
+  errors = page_errors(page)
+  page.goto(server.url + "/")
+  for name, value in (("cin", "4"), ("cout", "6"), ("h", "10"), ("w", "10")): page.fill(f"#f-{name}", value)
+  page.uncheck("#f-mode-new")
+  page.click("#submit")
+  page.wait_for_url(re.compile(r"/jobs/"), timeout=10_000)
+  assert page.locator("#job-state").is_visible()
+  page.wait_for_url(re.compile(r"/c/[0-9a-f]{16}$"), timeout=180_000)
+  assert not errors, errors
+  url = page.url
+  ctx.close()
+  return url
+
+def test_result_shows_both_modes_kernels_diff_and_chart(result_url, browser):
+  page = browser.new_page()
+  errors = page_errors(page)
+  page.goto(result_url)
+  assert page.locator('.kernel[data-side="a"]').count() == 1      # baseline: the conv kernel
+  assert page.locator('.kernel[data-side="b"]').count() == 4      # OLD: Winograd's four kernels
+  assert page.locator(".kernel .hl").first.is_visible()
+  assert page.locator("#diff-table tr").count() > 10 and page.locator("#diff-summary").is_visible()
+  page.wait_for_selector("#chart-kernels .main-svg", timeout=20_000)
+  assert page.locator("#chart-kernels .bars path").count() >= 5   # one bar per kernel: 1 + 4
+  assert page.locator("#chart-phases .main-svg").count() >= 1
+  assert not errors, errors
+  page.close()
+
+def test_diff_options_change_the_url_and_the_view(result_url, browser):
+  page = browser.new_page()
+  page.goto(result_url)
+  page.check('input[name="view"][value="unified"]')
+  page.wait_for_url(re.compile(r"view=unified"))
+  assert page.locator("table.diff-unified").is_visible()
+  page.check('input[name="norm"]')
+  page.wait_for_url(re.compile(r"norm=1"))
+  link = page.url
+  page.close()
+  again = browser.new_page()
+  again.goto(link)  # the link opens the exact view
+  assert again.locator("table.diff-unified").is_visible() and again.locator('input[name="norm"]').is_checked()
+  again.close()
+
+def test_permalink_opens_in_a_fresh_context(result_url, browser):
+  ctx = browser.new_context()
+  page = ctx.new_page()
+  errors = page_errors(page)
+  page.goto(result_url)
+  assert page.locator("#cid").inner_text() in result_url
+  page.wait_for_selector("#chart-kernels .main-svg", timeout=20_000)
+  assert not errors, errors
+  ctx.close()
+
+def test_invalid_form_shows_error_next_to_field(server, browser):
+  page = browser.new_page()
+  page.goto(server.url + "/")
+  page.fill("#f-groups", "5")
+  page.click("#submit")
+  assert "must divide cin 16" in page.locator("#err-groups").inner_text()
+  page.close()
