@@ -19,6 +19,10 @@ def make_inputs(spec):
   b = rng.standard_normal(spec.cout).astype(dt) if spec.bias else None
   return x, w, b
 
+def build_conv(spec, x, w, b):
+  """The conv every mode compiles: tinygrad's Tensor.conv2d with the spec's geometry."""
+  return x.conv2d(w, b, groups=spec.groups, stride=spec.stride, dilation=spec.dilation, padding=spec.tinygrad_padding)
+
 def _summary(ts:list[float]) -> dict[str, float]: return {"min": min(ts), "median": statistics.median(ts), "max": max(ts)}
 
 def run(req:dict, out) -> dict:
@@ -50,7 +54,7 @@ def run(req:dict, out) -> dict:
   cap = LinearCapture()
   with MODE_TABLE[mode].enter(spec) as report:
     st = time.perf_counter()
-    result_t = x.conv2d(w, b, groups=spec.groups, stride=spec.stride, dilation=spec.dilation, padding=spec.tinygrad_padding)
+    result_t = build_conv(spec, x, w, b)
     with cap.installed(): result_t.realize()
     linear, var_vals = cap.linear()
     t_schedule = time.perf_counter() - st

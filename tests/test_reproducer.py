@@ -1,0 +1,93 @@
+"""The reproducer script: run for real, in a clean directory where wino_core cannot be imported."""
+import ast, os, re, subprocess, sys
+import pytest
+import wino_core.reproducer as reproducer
+from wino_core.reproducer import reproducer_script
+
+def run_script(text:str, tmp_path, *args) -> subprocess.CompletedProcess:
+  (path:=tmp_path / "repro.py").write_text(text)
+  env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"CACHELEVEL": "0"}
+  return subprocess.run([sys.executable, str(path), *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+
+def printed_modes(stdout:str) -> dict[str, dict]:
+  """{mode: {"kernels": [names], "count": n, "abs": err, "rel": err}} from the script's output."""
+  out = {}
+  for m in re.finditer(r"^== (\w+) on CPU: (\d+) kernels?\n(?P<names>(?:  \w+\n)+)  max abs error (\S+), max rel error (\S+)$", stdout, re.M):
+    out[m.group(1)] = {"count": int(m.group(2)), "kernels": m.group("names").split(), "abs": float(m.group(4)), "rel": float(m.group(5))}
+  return out
+
+@pytest.fixture(scope="module")
+def script_run(small_runs, tmp_path_factory):
+  spec, _ = small_runs
+  text = reproducer_script(spec, ["baseline", "old"], "CPU")
+  return text, run_script(text, tmp_path_factory.mktemp("repro"))
+
+def test_runs_standalone_and_prints_what_run_mode_reports(script_run, small_runs):
+  _, p = script_run
+  _, runs = small_runs
+  assert p.returncode == 0, p.stderr
+  modes = printed_modes(p.stdout)
+  assert list(modes) == ["baseline", "old"]
+  for mode, printed in modes.items():
+    assert printed["kernels"] == [k["name"] for k in runs[mode].kernels], "the same kernels as wino-dash's own run"
+    assert printed["count"] == len(printed["kernels"]) and printed["abs"] < 1e-4 and printed["rel"] < 1e-4
+  assert len(modes["old"]["kernels"]) == 4
+
+def test_needs_only_tinygrad_numpy_and_the_standard_library(script_run):
+  text, _ = script_run
+  tops = set()
+  for node in ast.walk(ast.parse(text)):
+    if isinstance(node, ast.Import): tops |= {a.name.split(".")[0] for a in node.names}
+    if isinstance(node, ast.ImportFrom): tops.add(node.module.split(".")[0])
+  assert "wino_core" not in tops and tops - sys.stdlib_module_names == {"tinygrad", "numpy"}
+
+def test_source_flag_prints_the_generated_code(script_run, small_runs, tmp_path):
+  text, _ = script_run
+  _, runs = small_runs
+  p = run_script(text, tmp_path, "--mode", "baseline", "--source")
+  assert p.returncode == 0, p.stderr
+  assert runs["baseline"].kernels[0]["source"] in p.stdout
+
+# a stand-in for the NEW rule, written like the real module: postponed annotations (Iterator is never imported), a
+# dataclass, docstrings, escapes. It is OLD's Winograd under NEW's name, so its kernels tell that the script installed it.
+STAND_IN = '''"""A stand-in NEW rule: "\\n" and \\'quotes\\' must survive the embedding."""
+from __future__ import annotations
+import contextlib
+from dataclasses import dataclass
+from tinygrad.helpers import Context
+
+@dataclass
+class Report:
+  fired: bool
+  def to_json(self) -> dict: return {"fired": self.fired}
+
+@contextlib.contextmanager
+def new_winograd() -> Iterator[Report]:
+  with Context(WINO=1): yield Report(fired=True)
+'''
+
+def test_new_embeds_the_rule_and_uses_it(small_runs, tmp_path, monkeypatch):
+  spec, runs = small_runs
+  monkeypatch.setattr(reproducer, "NEW_RULE_PATH", rule:=tmp_path / "winograd.py")
+  rule.write_text(STAND_IN)
+  text = reproducer_script(spec, ["new"], "CPU")
+  assert STAND_IN in text
+  p = run_script(text, tmp_path)
+  assert p.returncode == 0, p.stderr
+  assert printed_modes(p.stdout)["new"]["kernels"] == [k["name"] for k in runs["old"].kernels]
+
+def test_new_without_the_rule_says_so(small_runs, tmp_path, monkeypatch):
+  spec, _ = small_runs
+  monkeypatch.setattr(reproducer, "NEW_RULE_PATH", tmp_path / "missing.py")
+  p = run_script(reproducer_script(spec, ["new"], "CPU"), tmp_path)
+  assert p.returncode == 0, p.stderr
+  assert "== new: NEW is not available" in p.stdout
+
+@pytest.mark.skipif(not reproducer.NEW_RULE_PATH.exists(), reason="wino_core/winograd.py (NEW) is not in this tree yet")
+def test_new_rule_reproduces_run_mode(small_runs, tmp_path):
+  from wino_core.run import run_mode
+  spec, _ = small_runs
+  p = run_script(reproducer_script(spec, ["new"], "CPU"), tmp_path)
+  assert p.returncode == 0, p.stderr
+  printed = printed_modes(p.stdout)["new"]
+  assert printed["kernels"] == [k["name"] for k in run_mode(spec, "new", "CPU", repeat=1, warmup=0).kernels] and printed["rel"] < 1e-4

@@ -1,0 +1,109 @@
+"""A standalone reproducer: one Python script, needing only tinygrad and numpy, that rebuilds a comparison's conv
+and runs it in each mode. wino-dash's own functions go in verbatim (inspect.getsource), so there is one implementation."""
+from __future__ import annotations
+import ast, dataclasses, inspect
+from pathlib import Path
+
+from wino_core.capture import LinearCapture, program_calls
+from wino_core.child import build_conv, make_inputs
+from wino_core.reference import conv2d_reference, max_errors
+from wino_core.spec import ConvSpec
+
+# the NEW rule, read when a script is written; it imports only tinygrad
+NEW_RULE_PATH = Path(__file__).with_name("winograd.py")
+
+_HEADER = '''from __future__ import annotations
+import argparse, contextlib, linecache, os, subprocess, sys, types
+from importlib.metadata import version
+from types import SimpleNamespace
+from typing import Iterator
+import numpy as np
+from tinygrad import Tensor
+from tinygrad.engine.realize import capturing, compile_linear, run_linear
+from tinygrad.helpers import Context, ansistrip
+from tinygrad.uop.ops import Ops, UOp'''
+
+_MAIN = '''def new_winograd():
+  """NEW_RULE_SOURCE loaded as a module of its own (its tracebacks show its lines), and its rule installed."""
+  name = "wino_core/winograd.py"
+  linecache.cache[name] = (len(NEW_RULE_SOURCE), None, NEW_RULE_SOURCE.splitlines(True), name)
+  sys.modules["winograd"] = module = types.ModuleType("winograd")
+  exec(compile(NEW_RULE_SOURCE, name, "exec"), module.__dict__)
+  return module.new_winograd()
+
+MODES = {"baseline": contextlib.nullcontext, "old": lambda: Context(WINO=1), "new": new_winograd}
+
+def run(mode:str, show_source:bool):
+  xn, wn, bn = make_inputs(SPEC)
+  x, w = Tensor(xn, device=DEVICE).realize(), Tensor(wn, device=DEVICE).realize()
+  b = Tensor(bn, device=DEVICE).realize() if bn is not None else None
+  cap = LinearCapture()
+  with MODES[mode]():
+    out = build_conv(SPEC, x, w, b)
+    with cap.installed(): out.realize()
+  linear, var_vals = cap.linear()
+  compiled = compile_linear(linear)
+  run_linear(compiled, var_vals)
+  programs = [c.src[0] for c in program_calls(compiled)]
+  print(f"== {mode} on {DEVICE}: {len(programs)} kernel{'' if len(programs) == 1 else 's'}")
+  for prg in programs:
+    print(f"  {ansistrip(prg.arg.name)}")
+    if show_source: print(next(s.arg for s in prg.src if s.op is Ops.SOURCE))
+  ref = conv2d_reference(xn, wn, bn, SPEC.stride, SPEC.dilation, SPEC.padding, SPEC.groups)
+  abs_err, rel_err = max_errors(out.numpy(), ref)
+  print(f"  max abs error {abs_err:.3e}, max rel error {rel_err:.3e}")
+
+def main() -> int:
+  p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  p.add_argument("--source", action="store_true", help="print each kernel's generated source")
+  p.add_argument("--mode", choices=list(MODES), help="run this one mode in this process")
+  args = p.parse_args()
+  if args.mode == "new" and NEW_RULE_SOURCE is None:
+    print("== new: NEW is not available: this script was written without wino_core/winograd.py")
+    return 0
+  if args.mode:
+    run(args.mode, args.source)
+    return 0
+  print(f"tinygrad {version('tinygrad')}", flush=True)
+  failed = False
+  for mode in RUN_MODES:
+    # a fresh process per mode: no schedule cache, compiled program or Context carries over from the mode before
+    cmd = [sys.executable, os.path.abspath(__file__), "--mode", mode, *(["--source"] if args.source else [])]
+    if (rc:=subprocess.run(cmd).returncode): print(f"== {mode}: failed with exit code {rc}", flush=True)
+    failed |= rc != 0
+  return int(failed)
+
+if __name__ == "__main__": sys.exit(main())'''
+
+def _embedded(*objs) -> str:
+  """Each object's source, verbatim, under the file it comes from."""
+  return "\n\n".join(f"# {o.__module__.replace('.', '/')}.py\n{inspect.getsource(o).rstrip()}" for o in objs)
+
+def _literal(src:str) -> str:
+  """A raw triple-quoted string of src, readable as the file it is; repr() where src cannot be written so."""
+  for quotes in ("'''", '"""'):
+    try:
+      if ast.literal_eval(lit:=f"r{quotes}{src}{quotes}") == src: return lit
+    except SyntaxError: pass
+  return repr(src)
+
+def _spec_literal(spec:ConvSpec) -> str:
+  """The spec as plain values: its fields, then every size it derives (as make_inputs and build_conv read them)."""
+  fields = ", ".join(f"{f.name}={getattr(spec, f.name)!r}" for f in dataclasses.fields(spec))
+  derived = ", ".join(f"{name}={getattr(spec, name)!r}" for name, v in vars(ConvSpec).items() if isinstance(v, property))
+  return f"SimpleNamespace({fields},\n                       {derived})"
+
+def reproducer_script(spec:ConvSpec, modes:list[str], device:str) -> str:
+  """The script's text. Run as `python repro.py [--source]`: each mode runs in a fresh process and prints its kernels'
+  names, their count and the largest error against a float64 numpy reference; --source adds the generated code."""
+  new_rule = NEW_RULE_PATH.read_text() if "new" in modes and NEW_RULE_PATH.exists() else None
+  doc = (f'"""wino-dash reproducer: {spec.describe()}, on {device}, modes {", ".join(modes)}.\n'
+         f"Needs only tinygrad==0.14.0 and numpy: python <this file> [--source]. Each mode runs in a fresh process and\n"
+         f"prints the kernels tinygrad generates and the largest error against a float64 numpy reference.\n"
+         f'The functions under a "# wino_core/..." line are wino-dash\'s own, copied verbatim."""')
+  parts = [doc + "\n" + _HEADER,
+           f"SPEC = {_spec_literal(spec)}\nDEVICE = {device!r}\nRUN_MODES = {list(modes)!r}",
+           _embedded(make_inputs, build_conv, conv2d_reference, max_errors, LinearCapture, program_calls),
+           "# wino_core/winograd.py, the NEW rule, verbatim\nNEW_RULE_SOURCE = " + (_literal(new_rule) if new_rule is not None else "None"),
+           _MAIN]
+  return "\n\n".join(parts) + "\n"
