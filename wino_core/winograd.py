@@ -10,7 +10,7 @@ x[b, cin, oy+ky, ox+kx] * w[co, cin, ky, kx]. Splitting each output axis as o = 
 This is the only module of wino_core that touches tinygrad internals. `new_winograd()` installs the rule.
 """
 from __future__ import annotations
-import contextlib, functools, itertools, operator
+import contextlib, functools, itertools, math, operator
 from dataclasses import dataclass, field
 from typing import Iterator
 from tinygrad.dtype import AddrSpace
@@ -106,16 +106,23 @@ def _scaled_range(u:UOp) -> tuple[UOp, int]|None:
       if r.op is Ops.RANGE and c.op is Ops.CONST and isinstance(c.arg, int): return r, c.arg
   return None
 
+def _slides(o:UOp, s:int, k:UOp, d:int) -> bool:
+  """does o*s + k*d slide, i.e. do two (o, k) reach the same position? A flattened index (o + k*81 with o < 81,
+  group*cin_g + cin) does not: it is a reshape, not a window."""
+  g = math.gcd(s, d)
+  return d//g <= o.vmax and s//g <= k.vmax
+
 def _match_conv(red:UOp, mul:UOp) -> _Conv|tuple[int, str]:
   reduce_rngs = set(red.src[1:])
-  def find_windows(x:UOp, other:UOp) -> dict[tuple[UOp, UOp], tuple[int, int, list[UOp]]]:
-    # a window is ADD(o*stride, k*dilation): k reduced and used by both operands, o an output range only x uses
-    found: dict[tuple[UOp, UOp], tuple[int, int, list[UOp]]] = {}
+  def find_windows(x:UOp, other:UOp) -> dict[tuple[UOp, UOp], dict[tuple[int, int], list[UOp]]]:
+    # a window is ADD(o*stride, k*dilation): k reduced and used by both operands, o an output range only x uses.
+    # one (o, k) can show up in several forms (a padded stride-2 conv checks its bounds with o+k but loads at 2*o+k)
+    found: dict[tuple[UOp, UOp], dict[tuple[int, int], list[UOp]]] = {}
     for u in x.toposort(gate=lambda u: u.op is not Ops.STAGE):
       if u.op is not Ops.ADD or (a:=_scaled_range(u.src[0])) is None or (b:=_scaled_range(u.src[1])) is None: continue
       (o, s), (k, d) = (a, b) if b[0] in reduce_rngs else (b, a)
-      if k in reduce_rngs and o not in reduce_rngs and k in other.ranges and o not in other.ranges:
-        found.setdefault((o, k), (s, d, []))[2].append(u)
+      if k in reduce_rngs and o not in reduce_rngs and k in other.ranges and o not in other.ranges and _slides(o, s, k, d):
+        found.setdefault((o, k), {}).setdefault((s, d), []).append(u)
     return found
   windows, act, wt = find_windows(mul.src[0], mul.src[1]), mul.src[0], mul.src[1]
   if not windows: windows, act, wt = find_windows(mul.src[1], mul.src[0]), mul.src[1], mul.src[0]
@@ -127,7 +134,7 @@ def _match_conv(red:UOp, mul:UOp) -> _Conv|tuple[int, str]:
     return 2, "NEW does not apply: 1-D convolution (the window slides along one axis, or the output is 1 pixel high or wide)"
   if len(pairs) != 2: return 2, f"NEW does not apply: {len(pairs)}-D convolution (the rule needs a 2-D 3x3 window)"
   if any(s != 3 for s in sizes): return 2, f"NEW does not apply: kernel {'x'.join(map(str, sizes))} (the rule needs 3x3)"
-  strides, dilations = [windows[p][0] for p in pairs], [windows[p][1] for p in pairs]
+  strides, dilations = [max(s for s, _ in windows[p]) for p in pairs], [max(d for _, d in windows[p]) for p in pairs]
   def show(v:list[int]) -> str: return str(v[0]) if v[0] == v[1] else "x".join(map(str, v))
   if strides != [1, 1]: return 2, f"NEW does not apply: stride {show(strides)} (the rule needs stride 1)"
   if dilations != [1, 1]: return 2, f"NEW does not apply: dilation {show(dilations)} (the rule needs dilation 1)"
@@ -135,11 +142,11 @@ def _match_conv(red:UOp, mul:UOp) -> _Conv|tuple[int, str]:
     return 2, "NEW does not apply: the two windows share a range"
   window_rngs = {r for p in pairs for r in p}
   # o and k may only reach the activation through the ADD(o, k) nodes we are going to replace
-  cut = act.substitute({add: UOp.const(0) for p in pairs for add in windows[p][2]})
+  cut = act.substitute({add: UOp.const(0) for p in pairs for add in windows[p][(1, 1)]})
   if any(r in window_rngs for r in cut.ranges):
     return 2, "NEW does not apply: the activation uses oy, ox, ky or kx outside oy+ky and ox+kx"
   chans = [r for r in red.src[1:] if r not in window_rngs]
-  return _Conv(act, wt, [(o, k, windows[(o, k)][2]) for o, k in pairs], chans,
+  return _Conv(act, wt, [(o, k, windows[(o, k)][(1, 1)]) for o, k in pairs], chans,
                act_outer=sorted((r for r in act.ranges if r not in reduce_rngs and r not in window_rngs), key=lambda r: r.arg),
                wt_outer=sorted((r for r in wt.ranges if r not in reduce_rngs), key=lambda r: r.arg))
 
