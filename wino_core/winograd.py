@@ -37,16 +37,15 @@ def _entry(row:UOp, column:tuple, dtype) -> UOp:
   return ret
 
 def kron(src:UOp, M:tuple[tuple, ...], outs:tuple[UOp, ...], ins:tuple[UOp, ...]) -> UOp:
-  """(M x M x ...) src: apply M along every (out, in) axis pair at once, the Kronecker product of M with itself.
-  src is written in the fresh ranges `ins`; the sum over them is unrolled here, with the entries of M as constants,
-  so every term is a constant times src at a fixed position. Terms whose column of M is all zeros are skipped."""
-  terms = []
-  for ks in itertools.product(range(len(M[0])), repeat=len(ins)):
-    cols = [tuple(row[k] for row in M) for k in ks]
-    if any(not any(col) for col in cols): continue
-    coef = functools.reduce(operator.mul, [_entry(o, col, src.dtype) for o, col in zip(outs, cols)])
-    terms.append(coef * src.substitute({r: UOp.const(k, r.dtype) for r, k in zip(ins, ks)}))
-  return functools.reduce(operator.add, terms)
+  """(M x M x ...) src: apply M along every (out, in) axis pair, the Kronecker product of M with itself.
+  src is written in the fresh ranges `ins`; the sum over each of them is unrolled here with the entries of M as
+  constants (zero entries skipped). One axis at a time: (M x M) vec(d) = vec(M d Mt), and the partial sums M d are
+  shared by every output column, so a 6x6 tile costs 2*6*6*nnz(row) multiply-adds instead of (6*6*nnz(row))^2/6."""
+  for o, r in zip(outs, ins):
+    terms = [_entry(o, col, src.dtype) * src.substitute({r: UOp.const(k, r.dtype)})
+             for k in range(len(M[0])) if any(col:=tuple(row[k] for row in M))]
+    src = functools.reduce(operator.add, terms)
+  return src
 
 # *** the report: what the rule did to each scheduled graph ***
 
@@ -180,52 +179,55 @@ def winograd_rewrite(ctx:_RuleContext, red:UOp, mul:UOp) -> UOp|None:
     return None
   acc = red.dtype  # float16 convs multiply in half and reduce in float: transforms and products run in the accumulate dtype
   (oy, ky, adds_y), (ox, kx, adds_x) = conv.windows
-  (oh, ow) = (int(oy.vmax)+1, int(ox.vmax)+1)
-  ty_n, tx_n = -(-oh//4), -(-ow//4)
+  oh, ow = int(oy.vmax)+1, int(ox.vmax)+1
+  tiles_y, tiles_x = -(-oh//4), -(-ow//4)
+  # Layouts (measured on CPU): the 6x6 tile position (i, j) goes inside each tile's block, cin innermost. With (i, j)
+  # outermost, XHAT's kernel writes 36 streams a power-of-two apart that fight over the same cache sets (10x slower), and so
+  # does the output kernel's read of MHAT (3x). cin stays contiguous in XHAT and GHAT for the reduce of step 3.
+  # New ranges are made in the order the kernels should loop (the kernels order their loops by range id).
 
-  # 1. XHAT = Bt d B over 6x6 input tiles d[p,q] = x[.., 4ty+p, 4tx+q]. The last tile row/col can overhang the window
-  #    (oh+2 rows) when oh is not a multiple of 4: mask it, in the value and in the loads so nothing reads out of bounds
-  i, j, ty, tx = ctx.new_range(6), ctx.new_range(6), ctx.new_range(ty_n), ctx.new_range(tx_n)
-  p, q = ctx.new_range(6), ctx.new_range(6)
+  # 1. XHAT[b, ty, tx, i, j, cin] = (Bt d B)[i, j] over the 6x6 input tiles d[p, q] = x[b, cin, 4ty+p, 4tx+q]. When oh is
+  #    not a multiple of 4 the last tiles overhang the window (oh+2 rows): mask them, in the value and in the loads
+  i, j, ty, tx, p, q = [ctx.new_range(n) for n in (6, 6, tiles_y, tiles_x, 6, 6)]
   x_outer, x_chans = ctx.fresh(conv.act_outer), ctx.fresh(conv.chans)
   row, col = ty*4+p, tx*4+q
   d = conv.act.substitute({**{a: row for a in adds_y}, **{a: col for a in adds_x},
                            **dict(zip(conv.act_outer, x_outer)), **dict(zip(conv.chans, x_chans))})
-  in_window = [cond for cond, size, n in ((row < oh+2, oh, ty_n), (col < ow+2, ow, tx_n)) if 4*n != size]
-  if in_window:
-    valid = functools.reduce(operator.and_, in_window)
+  if overhang := [in_window for in_window, n, size in ((row < oh+2, tiles_y, oh), (col < ow+2, tiles_x, ow)) if 4*n != size]:
+    valid = functools.reduce(operator.and_, overhang)
     d = valid.where(_mask_loads(d, valid, {ty, tx, p, q}), d.const_like(0))
-  xhat = ctx.materialize(kron(d.cast(acc), Bt, (i, j), (p, q)), i, j, *x_outer, ty, tx, *x_chans)
+  xhat = ctx.materialize(kron(d.cast(acc), Bt, (i, j), (p, q)), *x_outer, ty, tx, i, j, *x_chans)
 
-  # 2. GHAT = G g Gt for every 3x3 filter g[p,q] = w[.., p, q]
-  gi, gj, gp, gq = ctx.new_range(6), ctx.new_range(6), ctx.new_range(3), ctx.new_range(3)
+  # 2. GHAT[i, j, co, cin] = (G g Gt)[i, j] for every 3x3 filter g[p, q] = w[co, cin, p, q]
+  i, j, p, q = [ctx.new_range(n) for n in (6, 6, 3, 3)]
   w_outer, w_chans = ctx.fresh(conv.wt_outer), ctx.fresh(conv.chans)
-  g = conv.wt.substitute({ky: gp, kx: gq, **dict(zip(conv.wt_outer, w_outer)), **dict(zip(conv.chans, w_chans))})
-  ghat = ctx.materialize(kron(g.cast(acc), G, (gi, gj), (gp, gq)), gi, gj, *w_outer, *w_chans)
+  g = conv.wt.substitute({ky: p, kx: q, **dict(zip(conv.wt_outer, w_outer)), **dict(zip(conv.chans, w_chans))})
+  ghat = ctx.materialize(kron(g.cast(acc), G, (i, j), (p, q)), i, j, *w_outer, *w_chans)
 
-  # 3. MHAT = sum_cin XHAT * GHAT, for each of the 6x6 tile positions a matmul (b*tiles, cin) x (cin, co)
-  mi, mj, mty, mtx = ctx.new_range(6), ctx.new_range(6), ctx.new_range(ty_n), ctx.new_range(tx_n)
-  outer = sorted(set(conv.act_outer) | set(conv.wt_outer), key=lambda r: r.arg)
+  # 3. MHAT[b, co, ty, tx, i, j] = sum_cin XHAT * GHAT: for each tile position (i, j) a matmul (b*tiles, cin) x (cin, co)
+  outer = sorted(set(conv.act_outer) | set(conv.wt_outer), key=lambda r: r.arg)  # (b, groups, co) in the conv's order
+  i, j, ty, tx = [ctx.new_range(n) for n in (6, 6, tiles_y, tiles_x)]
   m_outer, m_chans = dict(zip(outer, ctx.fresh(outer))), ctx.fresh(conv.chans, AxisType.REDUCE)
-  prod_ = xhat.index(mi, mj, *[m_outer[r] for r in conv.act_outer], mty, mtx, *m_chans) * \
-          ghat.index(mi, mj, *[m_outer[r] for r in conv.wt_outer], *m_chans)
-  mhat_val = prod_.reduce(*m_chans, arg=Ops.ADD) if m_chans else prod_
-  if m_chans: ctx.ours.add(mhat_val)
-  mhat = ctx.materialize(mhat_val, mi, mj, *m_outer.values(), mty, mtx)
+  hadamard = xhat.index(*[m_outer[r] for r in conv.act_outer], ty, tx, i, j, *m_chans) * \
+             ghat.index(i, j, *[m_outer[r] for r in conv.wt_outer], *m_chans)
+  if m_chans: ctx.ours.add(hadamard := hadamard.reduce(*m_chans, arg=Ops.ADD))  # depthwise convs have no cin to reduce
+  mhat = ctx.materialize(hadamard, *m_outer.values(), ty, tx, i, j)
 
-  # 4. out = At M A at (oy%4, ox%4) of tile (oy//4, ox//4), in the conv's own output ranges. Only the tiles' first
-  #    oh x ow outputs are ever indexed, so the overhang of the last tiles is never read.
-  ri, rj = ctx.new_range(6), ctx.new_range(6)
-  out = kron(mhat.index(ri, rj, *outer, oy//4, ox//4), At, (oy % 4, ox % 4), (ri, rj))
+  # 4. out[b, co, oy, ox] = (At M A)[oy%4, ox%4] with M the 6x6 MHAT tile (oy//4, ox//4), in the conv's own output ranges:
+  #    it replaces the REDUCE, whatever consumes it (bias, relu, the store) is untouched. Only the first oh x ow outputs of
+  #    the tiles are indexed, so the overhang of the last tiles is never read.
+  i, j = ctx.new_range(6), ctx.new_range(6)
+  out = kron(mhat.index(*outer, oy//4, ox//4, i, j), At, (oy % 4, ox % 4), (i, j))
 
-  batch, groups = prod(int(r.vmax)+1 for r in conv.act_outer if r not in conv.wt_outer), \
-                  prod(int(r.vmax)+1 for r in conv.act_outer if r in conv.wt_outer)
-  cin = prod(int(r.vmax)+1 for r in conv.chans)
+  size = lambda rngs: prod(int(r.vmax)+1 for r in rngs)
+  groups = size(r for r in conv.act_outer if r in conv.wt_outer)
   ctx.report.rewrites.append(Rewrite(
-    description=f"REDUCE(ADD, {acc.name}) over cin {cin}, ky 3, kx 3 (ranges {', '.join(f'r{r.arg[0]}' for r in red.src[1:])}) "
-                f"of {'CAST(MUL half)' if mul is not red.src[0] else 'MUL'}(x, w)",
-    tiles={"batch": batch, "groups": groups, "cin": cin*groups, "cout": prod(int(r.vmax)+1 for r in conv.wt_outer),
-           "tiles_y": ty_n, "tiles_x": tx_n, "out_h": oh, "out_w": ow},
+    description=f"REDUCE(ADD, {acc.name}) over cin {size(conv.chans)}, ky 3, kx 3 "
+                f"(ranges {', '.join(f'r{r.arg[0]}' for r in red.src[1:])}) of "
+                f"{'MUL' if mul is red.src[0] else f'CAST(MUL {mul.dtype.name})'}(x, w)",
+    tiles={"batch": size(r for r in conv.act_outer if r not in conv.wt_outer), "groups": groups,
+           "cin": size(conv.chans)*groups, "cout": size(conv.wt_outer), "tiles_y": tiles_y, "tiles_x": tiles_x,
+           "out_h": oh, "out_w": ow},
     before=red, after=out))
   return out
 
