@@ -1,0 +1,266 @@
+"""NEW: Winograd F(4x4,3x3) as a rewrite rule on tinygrad 0.14.0's rangeified graph (Lavin & Gray, arXiv:1509.09308).
+
+After `run_rangeify` a stride-1, dilation-1 3x3 conv is one REDUCE(ADD) over (cin, ky, kx) of
+x[b, cin, oy+ky, ox+kx] * w[co, cin, ky, kx]. Splitting each output axis as o = 4*t + u, it becomes:
+  1. XHAT[i,j, b, ty,tx, cin] = (Bt d B)[i,j]  for each 6x6 input tile d[p,q] = x[b, cin, 4ty+p, 4tx+q]  (materialized)
+  2. GHAT[i,j, co, cin]       = (G g Gt)[i,j]  for each 3x3 filter g = w[co, cin]                       (materialized)
+  3. MHAT[i,j, b, co, ty,tx]  = sum_cin XHAT * GHAT: a batched matmul per tile position (i,j)            (materialized)
+  4. out[b, co, oy, ox]       = (At M A)[oy%4, ox%4] with M = MHAT[:, :, b, co, oy//4, ox//4]             (replaces the REDUCE)
+
+This is the only module of wino_core that touches tinygrad internals. `new_winograd()` installs the rule.
+"""
+from __future__ import annotations
+import contextlib, functools, itertools, math, operator
+from dataclasses import dataclass, field
+from typing import Iterator
+from tinygrad.dtype import AddrSpace
+from tinygrad.helpers import Context, prod
+from tinygrad.uop.ops import AxisType, Ops, PatternMatcher, UOp, UPat, graph_rewrite
+import tinygrad.schedule.rangeify as rangeify
+from tinygrad.schedule.indexing import BufferizeOpts
+
+__all__ = ["G", "Bt", "At", "kron", "pm_winograd", "new_winograd", "WinogradReport", "GraphReport", "Rewrite"]
+
+# *** the constant matrices of F(4x4,3x3): out tile 4, filter 3, input tile 6 = 4+3-1 ***
+
+G  = ((1/4, 0, 0), (-1/6, -1/6, -1/6), (-1/6, 1/6, -1/6), (1/24, 1/12, 1/6), (1/24, -1/12, 1/6), (0, 0, 1))  # 6x3
+Bt = ((4, 0, -5, 0, 1, 0), (0, -4, -4, 1, 1, 0), (0, 4, -4, -1, 1, 0), (0, -2, -1, 2, 1, 0), (0, 2, -1, -2, 1, 0),
+      (0, 4, 0, -5, 0, 1))                                                                                      # 6x6
+At = ((1, 1, 1, 1, 1, 0), (0, 1, -1, 2, -2, 0), (0, 1, 1, 4, 4, 0), (0, 1, -1, 8, -8, 1))                      # 4x6
+
+def _entry(row:UOp, column:tuple, dtype) -> UOp:
+  """column[row] as a UOp: a chain of WHEREs on the row index that skips the zero entries (it folds once row is upcast)."""
+  if row.op is Ops.CONST: return UOp.const(column[row.arg], dtype)
+  ret = UOp.const(0, dtype)
+  for r, v in enumerate(column):
+    if v != 0: ret = row.eq(r).where(UOp.const(v, dtype), ret)
+  return ret
+
+def kron(src:UOp, M:tuple[tuple, ...], outs:tuple[UOp, ...], ins:tuple[UOp, ...]) -> UOp:
+  """(M x M x ...) src: apply M along every (out, in) axis pair, the Kronecker product of M with itself.
+  src is written in the fresh ranges `ins`; the sum over each of them is unrolled here with the entries of M as
+  constants (zero entries skipped). One axis at a time: (M x M) vec(d) = vec(M d Mt), and the partial sums M d are
+  shared by every output column, so a 6x6 tile costs 2*6*6*nnz(row) multiply-adds instead of (6*6*nnz(row))^2/6."""
+  for o, r in zip(outs, ins):
+    terms = [_entry(o, col, src.dtype) * src.substitute({r: UOp.const(k, r.dtype)})
+             for k in range(len(M[0])) if any(col:=tuple(row[k] for row in M))]
+    src = functools.reduce(operator.add, terms)
+  return src
+
+# *** the report: what the rule did to each scheduled graph ***
+
+@dataclass
+class Rewrite:
+  description: str           # the REDUCE that was rewritten: dtype, reduce ranges, what it reduces
+  tiles: dict[str, int]      # batch, groups, cin, cout, tiles_y, tiles_x, out_h, out_w
+  before: UOp                # the matched REDUCE (with its sources)
+  after: UOp                 # what replaced it
+  def to_json(self) -> dict: return {"description": self.description, "tiles": dict(self.tiles)}
+
+@dataclass
+class GraphReport:
+  rewrites: list[Rewrite] = field(default_factory=list)
+  reasons: list[tuple[int, str]] = field(default_factory=list)  # (how conv-like the REDUCE was, why it did not fire)
+  @property
+  def fired(self) -> bool: return len(self.rewrites) > 0
+  @property
+  def reason(self) -> str|None:
+    if self.fired: return None
+    return max(self.reasons, key=lambda r: r[0])[1] if self.reasons else "NEW does not apply: no REDUCE of a product in the graph"
+  def to_json(self) -> dict: return {"fired": self.fired, "reason": self.reason, "rewrites": [r.to_json() for r in self.rewrites]}
+
+@dataclass
+class WinogradReport:
+  graphs: list[GraphReport] = field(default_factory=list)
+  @property
+  def fired(self) -> bool: return any(g.fired for g in self.graphs)
+  @property
+  def rewrites(self) -> list[Rewrite]: return [r for g in self.graphs for r in g.rewrites]
+  @property
+  def reason(self) -> str|None:
+    """One sentence saying why NEW did not fire (None if it fired): the most conv-like REDUCE's reason."""
+    if self.fired: return None
+    reasons = [r for g in self.graphs for r in g.reasons]
+    return max(reasons, key=lambda r: r[0])[1] if reasons else "NEW does not apply: no REDUCE of a product was scheduled"
+  def to_json(self) -> dict:
+    return {"fired": self.fired, "reason": self.reason, "rewrites": [r.to_json() for r in self.rewrites],
+            "graphs": [g.to_json() for g in self.graphs]}
+
+# *** matching: is this REDUCE a 2-D 3x3 stride-1 dilation-1 conv? ***
+
+@dataclass
+class _Conv:
+  act: UOp                   # the activation operand, x[b, cin, oy+ky, ox+kx]
+  wt: UOp                    # the weight operand, w[co, cin, ky, kx]
+  windows: list[tuple[UOp, UOp, list[UOp]]]  # per spatial axis (y, x): output range o, kernel range k, the ADD(o, k) nodes
+  chans: list[UOp]           # the other reduce ranges (cin); empty for depthwise
+  act_outer: list[UOp]       # output ranges the activation uses (b, groups)
+  wt_outer: list[UOp]        # output ranges the weight uses (co, groups)
+
+def _scaled_range(u:UOp) -> tuple[UOp, int]|None:
+  """RANGE -> (range, 1), RANGE*c -> (range, c)"""
+  if u.op is Ops.RANGE: return u, 1
+  if u.op is Ops.MUL:
+    for r, c in (u.src, u.src[::-1]):
+      if r.op is Ops.RANGE and c.op is Ops.CONST and isinstance(c.arg, int): return r, c.arg
+  return None
+
+def _slides(o:UOp, s:int, k:UOp, d:int) -> bool:
+  """does o*s + k*d slide, i.e. do two (o, k) reach the same position? A flattened index (o + k*81 with o < 81,
+  group*cin_g + cin) does not: it is a reshape, not a window."""
+  g = math.gcd(s, d)
+  return d//g <= o.vmax and s//g <= k.vmax
+
+def _match_conv(red:UOp, mul:UOp) -> _Conv|tuple[int, str]:
+  reduce_rngs = set(red.src[1:])
+  def find_windows(x:UOp, other:UOp) -> dict[tuple[UOp, UOp], dict[tuple[int, int], list[UOp]]]:
+    # a window is ADD(o*stride, k*dilation): k reduced and used by both operands, o an output range only x uses.
+    # one (o, k) can show up in several forms (a padded stride-2 conv checks its bounds with o+k but loads at 2*o+k)
+    found: dict[tuple[UOp, UOp], dict[tuple[int, int], list[UOp]]] = {}
+    for u in x.toposort(gate=lambda u: u.op is not Ops.STAGE):
+      if u.op is not Ops.ADD or (a:=_scaled_range(u.src[0])) is None or (b:=_scaled_range(u.src[1])) is None: continue
+      (o, s), (k, d) = (a, b) if b[0] in reduce_rngs else (b, a)
+      if k in reduce_rngs and o not in reduce_rngs and k in other.ranges and o not in other.ranges and _slides(o, s, k, d):
+        found.setdefault((o, k), {}).setdefault((s, d), []).append(u)
+    return found
+  windows, act, wt = find_windows(mul.src[0], mul.src[1]), mul.src[0], mul.src[1]
+  if not windows: windows, act, wt = find_windows(mul.src[1], mul.src[0]), mul.src[1], mul.src[0]
+  if not windows: return 1, "NEW does not apply: the reduce has no sliding window (a matmul or a 1x1 convolution)"
+  # order the spatial axes as the reduce orders its kernel ranges (ky before kx)
+  pairs = sorted(windows, key=lambda ok: red.src.index(ok[1]))
+  sizes = [int(k.vmax)+1 for _, k in pairs]
+  if len(pairs) == 1:
+    return 2, "NEW does not apply: 1-D convolution (the window slides along one axis, or the output is 1 pixel high or wide)"
+  if len(pairs) != 2: return 2, f"NEW does not apply: {len(pairs)}-D convolution (the rule needs a 2-D 3x3 window)"
+  if any(s != 3 for s in sizes): return 2, f"NEW does not apply: kernel {'x'.join(map(str, sizes))} (the rule needs 3x3)"
+  strides, dilations = [max(s for s, _ in windows[p]) for p in pairs], [max(d for _, d in windows[p]) for p in pairs]
+  def show(v:list[int]) -> str: return str(v[0]) if v[0] == v[1] else "x".join(map(str, v))
+  if strides != [1, 1]: return 2, f"NEW does not apply: stride {show(strides)} (the rule needs stride 1)"
+  if dilations != [1, 1]: return 2, f"NEW does not apply: dilation {show(dilations)} (the rule needs dilation 1)"
+  if len({k for _, k in pairs}) != 2 or len({o for o, _ in pairs}) != 2:
+    return 2, "NEW does not apply: the two windows share a range"
+  window_rngs = {r for p in pairs for r in p}
+  # o and k may only reach the activation through the ADD(o, k) nodes we are going to replace
+  cut = act.substitute({add: UOp.const(0) for p in pairs for add in windows[p][(1, 1)]})
+  if any(r in window_rngs for r in cut.ranges):
+    return 2, "NEW does not apply: the activation uses oy, ox, ky or kx outside oy+ky and ox+kx"
+  chans = [r for r in red.src[1:] if r not in window_rngs]
+  return _Conv(act, wt, [(o, k, windows[(o, k)][(1, 1)]) for o, k in pairs], chans,
+               act_outer=sorted((r for r in act.ranges if r not in reduce_rngs and r not in window_rngs), key=lambda r: r.arg),
+               wt_outer=sorted((r for r in wt.ranges if r not in reduce_rngs), key=lambda r: r.arg))
+
+# *** the rewrite ***
+
+@dataclass
+class _RuleContext:
+  device: str|tuple[str, ...]|None
+  report: GraphReport
+  next_range: Iterator[int]
+  ours: set[UOp] = field(default_factory=set)   # REDUCEs this rule made (MHAT): never matched again
+  def new_range(self, size:int, axis_type=AxisType.WEAK) -> UOp: return UOp.range(size, next(self.next_range), axis_type)
+  def fresh(self, rngs:list[UOp], axis_type=AxisType.WEAK) -> list[UOp]: return [self.new_range(int(r.vmax)+1, axis_type) for r in rngs]
+  def materialize(self, value:UOp, *rngs:UOp) -> UOp:
+    # removable=False: otherwise pm_remove_bufferize inlines XHAT/GHAT back into the product (huge, slow kernels)
+    return value.bufferize(*rngs, arg=BufferizeOpts(self.device, addrspace=AddrSpace.GLOBAL, removable=False))
+
+def _mask_loads(x:UOp, valid:UOp, rngs:set[UOp]) -> UOp:
+  """add `valid` to the index of every load in x (not inside other kernels) whose index uses one of rngs"""
+  subs = {}
+  for u in x.toposort(gate=lambda u: u.op is not Ops.STAGE):
+    if u.op is Ops.INDEX and any(r in rngs for s in u.src[1:] for r in s.ranges):
+      subs[u] = u.replace(src=(u.src[0],)+tuple(s.get_idx().valid(s.get_valid() & valid) if any(r in rngs for r in s.ranges) else s
+                                                for s in u.src[1:]))
+  return x.substitute(subs)
+
+def winograd_rewrite(ctx:_RuleContext, red:UOp, mul:UOp) -> UOp|None:
+  if red in ctx.ours or red.arg[0] is not Ops.ADD: return None
+  if isinstance(conv:=_match_conv(red, mul), tuple):
+    ctx.report.reasons.append(conv)
+    return None
+  acc = red.dtype  # float16 convs multiply in half and reduce in float: transforms and products run in the accumulate dtype
+  (oy, ky, adds_y), (ox, kx, adds_x) = conv.windows
+  oh, ow = int(oy.vmax)+1, int(ox.vmax)+1
+  tiles_y, tiles_x = -(-oh//4), -(-ow//4)
+  # Layouts (measured on CPU): the 6x6 tile position (i, j) goes inside each tile's block, cin innermost. With (i, j)
+  # outermost, XHAT's kernel writes 36 streams a power-of-two apart that fight over the same cache sets (10x slower), and so
+  # does the output kernel's read of MHAT (3x). cin stays contiguous in XHAT and GHAT for the reduce of step 3.
+  # New ranges are made in the order the kernels should loop (the kernels order their loops by range id).
+
+  # 1. XHAT[b, ty, tx, i, j, cin] = (Bt d B)[i, j] over the 6x6 input tiles d[p, q] = x[b, cin, 4ty+p, 4tx+q]. When oh is
+  #    not a multiple of 4 the last tiles overhang the window (oh+2 rows): mask them, in the value and in the loads
+  i, j, ty, tx, p, q = [ctx.new_range(n) for n in (6, 6, tiles_y, tiles_x, 6, 6)]
+  x_outer, x_chans = ctx.fresh(conv.act_outer), ctx.fresh(conv.chans)
+  row, col = ty*4+p, tx*4+q
+  d = conv.act.substitute({**{a: row for a in adds_y}, **{a: col for a in adds_x},
+                           **dict(zip(conv.act_outer, x_outer)), **dict(zip(conv.chans, x_chans))})
+  if overhang := [in_window for in_window, n, size in ((row < oh+2, tiles_y, oh), (col < ow+2, tiles_x, ow)) if 4*n != size]:
+    valid = functools.reduce(operator.and_, overhang)
+    d = valid.where(_mask_loads(d, valid, {ty, tx, p, q}), d.const_like(0))
+  xhat = ctx.materialize(kron(d.cast(acc), Bt, (i, j), (p, q)), *x_outer, ty, tx, i, j, *x_chans)
+
+  # 2. GHAT[i, j, co, cin] = (G g Gt)[i, j] for every 3x3 filter g[p, q] = w[co, cin, p, q]
+  i, j, p, q = [ctx.new_range(n) for n in (6, 6, 3, 3)]
+  w_outer, w_chans = ctx.fresh(conv.wt_outer), ctx.fresh(conv.chans)
+  g = conv.wt.substitute({ky: p, kx: q, **dict(zip(conv.wt_outer, w_outer)), **dict(zip(conv.chans, w_chans))})
+  ghat = ctx.materialize(kron(g.cast(acc), G, (i, j), (p, q)), i, j, *w_outer, *w_chans)
+
+  # 3. MHAT[b, co, ty, tx, i, j] = sum_cin XHAT * GHAT: for each tile position (i, j) a matmul (b*tiles, cin) x (cin, co)
+  outer = sorted(set(conv.act_outer) | set(conv.wt_outer), key=lambda r: r.arg)  # (b, groups, co) in the conv's order
+  i, j, ty, tx = [ctx.new_range(n) for n in (6, 6, tiles_y, tiles_x)]
+  m_outer, m_chans = dict(zip(outer, ctx.fresh(outer))), ctx.fresh(conv.chans, AxisType.REDUCE)
+  hadamard = xhat.index(*[m_outer[r] for r in conv.act_outer], ty, tx, i, j, *m_chans) * \
+             ghat.index(i, j, *[m_outer[r] for r in conv.wt_outer], *m_chans)
+  if m_chans: ctx.ours.add(hadamard := hadamard.reduce(*m_chans, arg=Ops.ADD))  # depthwise convs have no cin to reduce
+  mhat = ctx.materialize(hadamard, *m_outer.values(), ty, tx, i, j)
+
+  # 4. out[b, co, oy, ox] = (At M A)[oy%4, ox%4] with M the 6x6 MHAT tile (oy//4, ox//4), in the conv's own output ranges:
+  #    it replaces the REDUCE, whatever consumes it (bias, relu, the store) is untouched. Only the first oh x ow outputs of
+  #    the tiles are indexed, so the overhang of the last tiles is never read.
+  i, j = ctx.new_range(6), ctx.new_range(6)
+  out = kron(mhat.index(*outer, oy//4, ox//4, i, j), At, (oy % 4, ox % 4), (i, j))
+
+  size = lambda rngs: prod(int(r.vmax)+1 for r in rngs)
+  groups = size(r for r in conv.act_outer if r in conv.wt_outer)
+  ctx.report.rewrites.append(Rewrite(
+    description=f"REDUCE(ADD, {acc.name}) over cin {size(conv.chans)}, ky 3, kx 3 "
+                f"(ranges {', '.join(f'r{r.arg[0]}' for r in red.src[1:])}) of "
+                f"{'MUL' if mul is red.src[0] else f'CAST(MUL {mul.dtype.name})'}(x, w)",
+    tiles={"batch": size(r for r in conv.act_outer if r not in conv.wt_outer), "groups": groups,
+           "cin": size(conv.chans)*groups, "cout": size(conv.wt_outer), "tiles_y": tiles_y, "tiles_x": tiles_x,
+           "out_h": oh, "out_w": ow},
+    before=red, after=out))
+  return out
+
+pm_winograd = PatternMatcher([
+  # a conv after rangeify: REDUCE over (cin, ky, kx) of MUL(activation, weight); float16 reduces CAST(MUL in half) in float
+  (UPat(Ops.REDUCE, src=(UPat(Ops.MUL, name="mul").or_casted(),), allow_any_len=True, name="red"), winograd_rewrite),
+])
+
+# *** install: wrap run_rangeify, which get_kernel_graph looks up as a global of tinygrad.schedule.rangeify ***
+
+_installed: WinogradReport|None = None
+
+@contextlib.contextmanager
+def new_winograd() -> Iterator[WinogradReport]:
+  """Run tinygrad with the NEW rule: every graph scheduled inside gets the rule after run_rangeify.
+
+  Yields a WinogradReport that fills in as graphs are scheduled. The schedule cache is keyed on the tensor graph, not on
+  this rule, so inside we run with SCACHE=0: a schedule made with the rule is never stored for a later run without it,
+  a schedule stored without the rule is never reused here, and every graph goes through the rule (so it is reported).
+  Kernel, program and disk caches are keyed on the kernel's content and stay on."""
+  global _installed
+  if _installed is not None: raise RuntimeError("new_winograd() is already active")
+  original, report = rangeify.run_rangeify, WinogradReport()
+
+  def run_rangeify_with_winograd(tsink:UOp, debug:bool=False) -> UOp:
+    tsink = original(tsink, debug)
+    report.graphs.append(graph := GraphReport())
+    if not any(u.op is Ops.REDUCE for u in tsink.toposort()): return tsink
+    start = max((u.arg[0] for u in tsink.toposort() if u.op is Ops.RANGE), default=-1) + 1
+    ret = graph_rewrite(tsink, pm_winograd, ctx=_RuleContext(tsink.device, graph, itertools.count(start)), name="winograd")
+    return ret if graph.fired else tsink  # where the rule does not fire, the graph is exactly baseline's
+
+  rangeify.run_rangeify, _installed = run_rangeify_with_winograd, report
+  try:
+    with Context(SCACHE=0): yield report
+  finally: rangeify.run_rangeify, _installed = original, None
