@@ -36,8 +36,9 @@ class CompareRequest:
   @property
   def id(self) -> str: return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
 
-def parse_request(raw:dict, *, caps:Caps|None=None, min_modes:int=1, max_repeat:int=100) -> CompareRequest:
-  """A request from JSON or a form: spec fields, modes, device (default: tinygrad's), repeat, rerun. SpecError on any bad field."""
+def parse_request(raw:dict, *, caps:Caps|None=None, min_modes:int=1, max_repeat:int=100, devices:list[dict]|None=None) -> CompareRequest:
+  """A request from JSON or a form: spec fields, modes, device (default: tinygrad's), repeat, rerun. SpecError on any bad field.
+  `devices`: the catalogue to check the device against (default: what tinygrad opens here)."""
   from wino_core.devices import check_device, default_device
   if not isinstance(raw, dict): raise SpecError({"request": "must be a JSON object"})
   if (extra:=set(raw) - {"spec", "modes", "device", "repeat", "rerun"}): raise SpecError({sorted(extra)[0][:40]: "unknown field"})
@@ -50,9 +51,9 @@ def parse_request(raw:dict, *, caps:Caps|None=None, min_modes:int=1, max_repeat:
   if modes is not None and len(modes) < min_modes: errors["modes"] = f"choose at least {min_modes} of {', '.join(MODES)}"
   repeat, rerun = (field(lambda k=k, d=d, lo=lo, hi=hi: _bounded(raw.get(k, d), k, lo, hi)) for k, d, lo, hi in
                    (("repeat", 10, 1, max_repeat), ("rerun", 0, 0, 2**53)))
-  device = raw.get("device") or default_device()
+  device = raw.get("device") or default_device(devices)
   if not isinstance(device, str): errors["device"] = "must be a device name"
-  else: field(lambda: check_device(spec, device))
+  else: field(lambda: check_device(spec, device, devices))
   if errors: raise SpecError(errors)
   return CompareRequest(spec, tuple(modes), device, tinygrad_version(), repeat, rerun)
 
