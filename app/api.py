@@ -4,7 +4,6 @@ from flask import Blueprint, jsonify, request, url_for
 
 from app import service
 from app.jobs import QueueFull
-from wino_core.devices import probe
 from wino_core.spec import SpecError
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -19,7 +18,7 @@ def compare():
   if not isinstance(raw, dict): return error(400, "the body must be a JSON object")
   try: req, job = service.submit(raw, request.remote_addr or "")
   except SpecError as e: return error(400, str(e), e.field)
-  except QueueFull as e: return error(429, str(e))
+  except QueueFull as e: return error(e.status, str(e))
   body = {"id": req.id, "url": url_for("pages.result", cid=req.id)}
   if job is None: return jsonify({**body, "job": None, "status_url": None, "state": "done"}), 200
   return jsonify({**body, "job": job["id"], "status_url": url_for("api.job", jid=job["id"]), "state": job["state"]}), 202
@@ -30,9 +29,7 @@ def job(jid:str):
   return jsonify(service.job_view(j))
 
 @bp.get("/devices")
-def devices():
-  info = probe()
-  return jsonify({"tinygrad": info["tinygrad"], "host": info["host"], "devices": info["devices"], **({"error": info["error"]} if "error" in info else {})})
+def devices(): return jsonify(service.runner().devices())
 
 @bp.get("/comparisons")
 def comparisons():

@@ -5,11 +5,36 @@ import queue, threading, traceback, uuid
 from typing import Callable
 
 from wino_core.compare import CompareRequest, compare
+from wino_core.devices import probe
 
 class QueueFull(Exception):
   """Refused: too many jobs queued, in all or for this client."""
+  status = 429
+
+class QueueDown(QueueFull):
+  """Refused: the job queue (Redis, in queue mode) cannot be reached."""
+  status = 503
 
 def initial_progress(modes) -> dict: return {"modes": {m: "queued" for m in modes}, "current": None}
+
+def admit(store, req:CompareRequest, client:str, max_queue:int, max_per_client:int) -> tuple[dict, bool]:
+  """(job, new): a new queued job for the request, or the one already queued/running for the same comparison.
+  Raises QueueFull over the limits. The caller holds its submit lock."""
+  active = store.active_jobs()
+  if (same:=next((j for j in active if j["comparison_id"] == req.id), None)) is not None: return same, False
+  if len(active) >= max_queue: raise QueueFull(f"queue full: {len(active)} jobs are waiting or running; try again later")
+  if sum(j["client"] == client for j in active) >= max_per_client:
+    raise QueueFull(f"queue full for you: {max_per_client} of your jobs are already waiting or running")
+  jid = uuid.uuid4().hex[:16]
+  job = store.create_job(jid, req.id, req.to_dict(), client, initial_progress(req.modes))
+  return job, job["id"] == jid
+
+def record_result(store, jid:str, cid:str, request:dict, cmp:dict, progress:dict):
+  """A finished comparison: stored under its id (immutable), then the job is done."""
+  store.put_comparison(cid, request, cmp)
+  failed = [f"{m}: {r['status']}" for m, r in cmp["runs"].items() if r["status"] not in ("ok", "not_applicable")]
+  store.update_job(jid, state="done", progress={**progress, "current": None},
+                   message=("finished with failures (" + ", ".join(failed) + ")") if failed else "")
 
 class InProcessRunner:
   def __init__(self, store, *, max_queue:int=20, max_per_client:int=5, run_timeout_s:float|None=None,
@@ -24,14 +49,13 @@ class InProcessRunner:
   def submit(self, req:CompareRequest, client:str) -> dict:
     """Queues a job for the request, or returns the one already queued/running for the same comparison."""
     with self._lock:
-      active = self.store.active_jobs()
-      if (same:=next((j for j in active if j["comparison_id"] == req.id), None)) is not None: return same
-      if len(active) >= self.max_queue: raise QueueFull(f"queue full: {len(active)} jobs are waiting or running; try again later")
-      if sum(j["client"] == client for j in active) >= self.max_per_client:
-        raise QueueFull(f"queue full for you: {self.max_per_client} of your jobs are already waiting or running")
-      job = self.store.create_job(uuid.uuid4().hex[:16], req.id, req.to_dict(), client, initial_progress(req.modes))
-      if job["state"] == "queued": self._queue_for(req.device).put((job["id"], req))
+      job, new = admit(self.store, req, client, self.max_queue, self.max_per_client)
+      if new: self._queue_for(req.device).put((job["id"], req))
     return job
+
+  def devices(self) -> dict:
+    """The device catalogue requests are checked against and the picker lists: what tinygrad opens here."""
+    return probe()
 
   def _queue_for(self, device:str) -> queue.Queue:
     if (q:=self._queues.get(device)) is None:
@@ -54,7 +78,4 @@ class InProcessRunner:
       progress["modes"][mode], progress["current"] = phase, mode
       self.store.update_job(jid, progress=progress)
     cmp = self.run_comparison(req.spec, req.modes, req.device, repeat=req.repeat, timeout_s=self.run_timeout_s, on_progress=on_progress)
-    self.store.put_comparison(req.id, req.to_dict(), cmp)
-    failed = [f"{m}: {r['status']}" for m, r in cmp["runs"].items() if r["status"] not in ("ok", "not_applicable")]
-    self.store.update_job(jid, state="done", progress={**progress, "current": None},
-                          message=("finished with failures (" + ", ".join(failed) + ")") if failed else "")
+    record_result(self.store, jid, req.id, req.to_dict(), cmp, progress)

@@ -6,7 +6,6 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from app import service
 from app.jobs import QueueFull
 from app.result_view import result_context
-from wino_core.devices import probe
 from wino_core.result import MODES
 from wino_core.spec import DTYPES, FIELDS, ConvSpec, SpecError, parse_spec
 
@@ -22,9 +21,9 @@ def form_defaults(spec:ConvSpec|None=None) -> dict:
   return {**d, "kernel": "x".join(map(str, d["kernel"])), "padding": ",".join(map(str, d["padding"])) if isinstance(d["padding"], list) else d["padding"]}
 
 def render_form(values:dict, errors:dict, modes, device:str|None, status:int=200):
-  devices = probe()["devices"]
+  info = service.runner().devices()
   return render_template("new.html", values=values, errors=errors, modes=list(modes), all_modes=MODES, dtypes=DTYPES,
-                         devices=devices, device=device, probe_error=probe().get("error")), status
+                         devices=info["devices"], device=device, probe_error=info.get("error")), status
 
 @bp.get("/")
 def new():
@@ -42,7 +41,7 @@ def submit():
   if f.get("rerun"): raw["rerun"] = time.time_ns() // 1_000_000  # a re-run gets a permalink of its own
   try: req, job = service.submit(raw, request.remote_addr or "")
   except SpecError as e: return render_form(raw_spec, e.errors, raw["modes"], raw["device"], 400)
-  except QueueFull as e: return render_form(raw_spec, {"form": str(e)}, raw["modes"], raw["device"], 429)
+  except QueueFull as e: return render_form(raw_spec, {"form": str(e)}, raw["modes"], raw["device"], e.status)
   if job is None: return redirect(url_for("pages.result", cid=req.id), code=303)
   return redirect(url_for("pages.job", jid=job["id"]), code=303)
 
@@ -76,7 +75,7 @@ def result_html(cid:str):
 def reproducer(cid:str):
   from wino_core.reproducer import reproducer_script
   c = load(cid)
-  script = reproducer_script(parse_spec(c["spec"]), list(c["runs"]), c["device"])
+  script = reproducer_script(parse_spec(c["spec"]), list(c["runs"]), c["device"].split("@")[0])  # "CUDA@gpu-1": a worker's device
   return Response(script, mimetype="text/x-python", headers={"Content-Disposition": f'attachment; filename="wino-dash-{cid}.py"'})
 
 HISTORY_FILTERS = ("batch", "cin", "cout", "h", "w", "dtype")

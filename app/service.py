@@ -10,8 +10,8 @@ def runner(): return current_app.extensions["wino"]["runner"]
 
 def submit(raw:dict, client:str) -> tuple[CompareRequest, dict | None]:
   """Validates and queues. Returns (request, job); job is None when the comparison is already stored.
-  Raises SpecError (bad input) or QueueFull."""
-  req = parse_request(raw, min_modes=2, max_repeat=100)
+  Raises SpecError (bad input) or QueueFull (QueueDown: the queue cannot be reached)."""
+  req = parse_request(raw, min_modes=2, max_repeat=100, devices=runner().devices()["devices"])
   if store().get_comparison(req.id) is not None: return req, None
   return req, runner().submit(req, client)
 
