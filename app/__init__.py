@@ -11,6 +11,7 @@ DEFAULTS = {
   "MAX_QUEUED_PER_CLIENT": 5,
   "MAX_CONTENT_LENGTH": 64 * 1024,  # request bodies: a spec is a few hundred bytes
   "RUNNER": None,               # a job runner object; default: the embedded in-process runner
+  "QUEUE": None,                # redis://[:password@]host:port/db: jobs go to `wino-dash worker`s through RQ instead
 }
 
 def create_app(config:dict|None=None) -> Flask:
@@ -23,8 +24,11 @@ def create_app(config:dict|None=None) -> Flask:
   from app.store import Store
   from app.jobs import InProcessRunner
   store = Store(app.config["DATABASE"])
-  runner = app.config["RUNNER"] or InProcessRunner(store, max_queue=app.config["MAX_QUEUE"],
-                                                   max_per_client=app.config["MAX_QUEUED_PER_CLIENT"], run_timeout_s=app.config["RUN_TIMEOUT_S"])
+  limits = dict(max_queue=app.config["MAX_QUEUE"], max_per_client=app.config["MAX_QUEUED_PER_CLIENT"], run_timeout_s=app.config["RUN_TIMEOUT_S"])
+  if (runner:=app.config["RUNNER"]) is None and app.config["QUEUE"]:
+    from app.rq_runner import RqRunner
+    runner = RqRunner(store, app.config["QUEUE"], **limits)
+  runner = runner or InProcessRunner(store, **limits)
   app.extensions["wino"] = {"store": store, "runner": runner}
 
   from app import api, pages, errors, security, filters

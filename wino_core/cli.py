@@ -1,6 +1,6 @@
 """The `wino-dash` console script: compare (one conv in several modes, a table or --json), devices, serve."""
 from __future__ import annotations
-import argparse, json, sys
+import argparse, json, os, platform, sys
 
 def _compare_args(p:argparse.ArgumentParser):
   from wino_core.spec import ConvSpec
@@ -65,10 +65,21 @@ def cmd_serve(a) -> int:
   if a.host not in ("127.0.0.1", "localhost", "::1"):
     logging.getLogger("wino-dash").warning("serving on %s: anyone who can reach this address can queue compiles on this machine", a.host)
     print(f"wino-dash: warning: bound to {a.host}, not loopback: anyone who can reach it can queue compiles here", file=sys.stderr)
-  app = create_app({"DATABASE": a.db} if a.db else None)
-  print(f"wino-dash: serving on http://{a.host}:{a.port} (results in {app.config['DATABASE']})", file=sys.stderr)
+  app = create_app({**({"DATABASE": a.db} if a.db else {}), **({"QUEUE": a.queue} if a.queue else {})})
+  if a.queue:
+    from wino_core.worker import redact
+    jobs = f"jobs on the queue {redact(a.queue)}"
+  else: jobs = "in-process jobs"
+  print(f"wino-dash: serving on http://{a.host}:{a.port} ({jobs}, results in {app.config['DATABASE']})", file=sys.stderr)
   app.run(host=a.host, port=a.port, threaded=True, debug=False, use_reloader=False)
   return 0
+
+def cmd_worker(a) -> int:
+  if not a.queue:
+    print("wino-dash: error: --queue redis://[:PASSWORD@]HOST:PORT/DB (or $WINO_DASH_QUEUE) is required", file=sys.stderr)
+    return 2
+  from wino_core.worker import run_worker
+  return run_worker(a.queue, a.name, a.devices.split(",") if a.devices else None)
 
 def main(argv:list[str]|None=None) -> int:
   p = argparse.ArgumentParser(prog="wino-dash", description="Compare tinygrad's conv kernels: baseline, OLD (WINO=1), NEW (a UOp rewrite).")
@@ -81,7 +92,15 @@ def main(argv:list[str]|None=None) -> int:
   s.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (loopback only)")
   s.add_argument("--port", default=5000, type=int)
   s.add_argument("--db", default=None, help="SQLite file (default: the instance folder's wino-dash.sqlite3)")
+  s.add_argument("--queue", default=os.environ.get("WINO_DASH_QUEUE"), metavar="redis://[:PASSWORD@]HOST:PORT/DB",
+                 help="run jobs on `wino-dash worker`s through RQ on this Redis (default: $WINO_DASH_QUEUE, else in-process)")
   s.set_defaults(fn=cmd_serve)
+  w = sub.add_parser("worker", help="serve this host's devices to a server's queue (RQ on Redis)")
+  w.add_argument("--queue", default=os.environ.get("WINO_DASH_QUEUE"), metavar="redis://[:PASSWORD@]HOST:PORT/DB",
+                 help="the server's Redis (default: $WINO_DASH_QUEUE, which keeps the password off the command line)")
+  w.add_argument("--name", default=platform.node().split(".")[0], help="this worker's name in the device picker (default: the host name)")
+  w.add_argument("--devices", default=None, metavar="CPU,CUDA,...", help="serve only these (default: every device tinygrad opens)")
+  w.set_defaults(fn=cmd_worker)
   a = p.parse_args(argv)
   return a.fn(a)
 
