@@ -8,15 +8,15 @@ def free_port() -> int:
     return s.getsockname()[1]
 
 class Server:
-  def __init__(self, db:str, port:int|None=None, env:dict|None=None):
-    self.db, self.port = db, port or free_port()
+  def __init__(self, db:str, port:int|None=None, env:dict|None=None, args:tuple[str, ...]=()):
+    self.db, self.port, self.args = db, port or free_port(), args
     self.url = f"http://127.0.0.1:{self.port}"
     self.env = {**os.environ, **(env or {})}
     self.proc: subprocess.Popen | None = None
 
   def start(self, timeout:float=60) -> Server:
     self.log = open(self.db + ".log", "ab")
-    self.proc = subprocess.Popen([sys.executable, "-m", "wino_core.cli", "serve", "--port", str(self.port), "--db", self.db],
+    self.proc = subprocess.Popen([sys.executable, "-m", "wino_core.cli", "serve", "--port", str(self.port), "--db", self.db, *self.args],
                                  stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
     end = time.monotonic() + timeout
     while time.monotonic() < end:

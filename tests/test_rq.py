@@ -1,0 +1,155 @@
+"""Queue mode end to end: a real redis-server on a loopback port (with a password), a real server started with
+--queue, and real `wino-dash worker` processes. Tests run in order and share the cluster."""
+import json, os, shutil, signal, subprocess, sys, time, urllib.error, urllib.request
+import pytest
+from tests.serving import Server, free_port
+from wino_core.worker import GRACE_S, HEARTBEAT_TTL_S, MONITOR_S, redact
+
+TINY = {"batch": 1, "cin": 2, "cout": 2, "h": 6, "w": 6, "padding": 1}
+PASSWORD = "test-secret"
+
+class Redis:
+  def __init__(self, tmp):
+    self.port, self.tmp = free_port(), tmp
+    self.url = f"redis://:{PASSWORD}@127.0.0.1:{self.port}/0"
+  def start(self):
+    self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                                  "--requirepass", PASSWORD, "--dir", str(self.tmp)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    from redis import Redis as Client
+    end = time.monotonic() + 20
+    while time.monotonic() < end:
+      try: return Client.from_url(self.url).ping() and self
+      except Exception: time.sleep(0.1)
+    raise RuntimeError("redis-server did not start")
+  def stop(self):
+    self.proc.terminate()
+    self.proc.wait()
+
+class WorkerProc:
+  def __init__(self, url:str, name:str, log):
+    self.name, self.log = name, log
+    # a session of its own: SIGKILL to its process group takes the worker and its device processes down at once
+    self.proc = subprocess.Popen([sys.executable, "-m", "wino_core.cli", "worker", "--name", name], start_new_session=True,
+                                 stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "WINO_DASH_QUEUE": url})
+  def kill(self):
+    try: os.killpg(self.proc.pid, signal.SIGKILL)
+    except ProcessLookupError: pass
+    self.proc.wait()
+  def stop(self):
+    if self.proc.poll() is None:
+      self.proc.terminate()
+      try: self.proc.wait(timeout=30)
+      except subprocess.TimeoutExpired: self.kill()
+
+def http(url:str, body:dict|None=None) -> tuple[int, dict | str]:
+  req = urllib.request.Request(url, data=None if body is None else json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+  try:
+    with urllib.request.urlopen(req, timeout=30) as r: status, raw = r.status, r.read().decode()
+  except urllib.error.HTTPError as e: status, raw = e.code, e.read().decode()
+  try: return status, json.loads(raw)
+  except json.JSONDecodeError: return status, raw
+
+def until(fn, timeout:float, what:str):
+  end = time.monotonic() + timeout
+  while time.monotonic() < end:
+    if (v:=fn()): return v
+    time.sleep(0.2)
+  raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+  if shutil.which("redis-server") is None:
+    pytest.skip("redis-server is not installed (Debian: apt-get install redis-server; ./dev.sh test installs it)")
+  tmp = tmp_path_factory.mktemp("rq")
+  redis = Redis(tmp).start()
+  log = open(tmp / "workers.log", "ab")
+  workers = {n: WorkerProc(redis.url, n, log) for n in ("w-a", "w-b")}
+  server = Server(str(tmp / "db.sqlite3"), args=("--queue", redis.url)).start()
+  c = {"redis": redis, "server": server, "workers": workers, "log": log, "url": server.url}
+  try: yield c
+  finally:
+    for w in c["workers"].values(): w.stop()
+    server.kill()
+    redis.stop()
+
+def devices(c) -> dict: return http(c["url"] + "/api/devices")[1]
+def device_ids(c) -> set: return {d["name"] for d in devices(c)["devices"]}
+
+def submit(c, device:str, seed:int) -> dict:
+  status, body = http(c["url"] + "/api/compare", {"spec": {**TINY, "seed": seed}, "modes": ["baseline", "old"], "device": device, "repeat": 1})
+  assert status == 202, body
+  return body
+
+def job(c, body:dict) -> dict: return http(c["url"] + body["status_url"])[1]
+def finish(c, body:dict, timeout:float, what:str) -> dict:
+  return until(lambda: (j:=job(c, body))["state"] in ("done", "failed") and j, timeout, what)
+
+def test_redact_hides_the_password():
+  assert redact("redis://:s3cret@10.0.0.5:6379/0") == "redis://:***@10.0.0.5:6379/0"
+  assert redact("redis://localhost:6379/1") == "redis://localhost:6379/1"
+
+def test_workers_advertise_their_devices(cluster):
+  until(lambda: {"CPU@w-a", "CPU@w-b"} <= device_ids(cluster), 90, "both workers' devices")
+  d = devices(cluster)
+  assert "error" not in d and PASSWORD not in json.dumps(d)
+  cpu_a = next(x for x in d["devices"] if x["name"] == "CPU@w-a")
+  assert cpu_a["worker"] == "w-a" and cpu_a["model"] and "float32" in cpu_a["dtypes"]
+  assert cpu_a["label"] == f"CPU — {cpu_a['model']} on w-a"
+  assert f"CPU — {cpu_a['model']} on w-b" in http(cluster["url"] + "/")[1]
+  # requests are checked against the live workers' devices, not the server's own
+  status, body = http(cluster["url"] + "/api/compare", {"spec": TINY, "modes": ["baseline", "old"], "device": "CPU"})
+  assert status == 400 and body["field"] == "device" and "CPU@w-a" in body["error"]
+
+def test_jobs_on_each_worker_complete_one_at_a_time_per_device(cluster):
+  a1, a2, b1 = submit(cluster, "CPU@w-a", 1), submit(cluster, "CPU@w-a", 2), submit(cluster, "CPU@w-b", 1)
+  assert submit(cluster, "CPU@w-a", 1)["job"] == a1["job"], "a duplicate of a queued/running request is not run twice"
+  assert len({a1["id"], a2["id"], b1["id"]}) == 3, "another worker is another result"
+  phases, overlap = set(), False
+  def all_done():
+    nonlocal overlap
+    states = {k: job(cluster, b) for k, b in (("a1", a1), ("a2", a2), ("b1", b1))}
+    overlap |= states["a1"]["state"] == states["a2"]["state"] == "running"
+    for s in states.values(): phases.update(s["progress"]["modes"].values())
+    assert not any(s["state"] == "failed" for s in states.values()), states
+    return all(s["state"] == "done" for s in states.values())
+  until(all_done, 150, "three jobs on two workers")
+  assert not overlap, "two jobs ran on one worker's device at once"
+  assert phases & {"compiling", "checking", "timing"}, "the job page shows live phases from the worker"
+  for body, device in ((a1, "CPU@w-a"), (b1, "CPU@w-b")):
+    status, c = http(cluster["url"] + body["url"] + ".json")
+    assert status == 200 and c["device"] == device and c["runs"]["baseline"]["status"] == "ok", c
+    assert http(cluster["url"] + body["url"])[0] == 200
+  assert "DEVICE = 'CPU'" in http(cluster["url"] + a1["url"] + ".py")[1]
+  cluster["stored"] = a1
+
+def test_killed_worker_fails_its_job_and_a_restarted_worker_takes_new_ones(cluster):
+  k = submit(cluster, "CPU@w-b", 3)
+  until(lambda: job(cluster, k)["state"] == "running", 60, "the job to start")
+  cluster["workers"]["w-b"].kill()
+  t0 = time.monotonic()
+  failed = finish(cluster, k, MONITOR_S + GRACE_S + 15, "the killed worker's job to fail")
+  assert failed["state"] == "failed" and "w-b stopped heartbeating" in failed["message"], failed
+  assert time.monotonic() - t0 < MONITOR_S + GRACE_S + 5
+  assert http(cluster["url"] + cluster["stored"]["url"])[0] == 200, "the server is up and still serves stored results"
+  until(lambda: "CPU@w-b" not in device_ids(cluster), HEARTBEAT_TTL_S + 5, "w-b to leave the device list")
+  assert http(cluster["url"] + "/api/compare", {"spec": TINY, "modes": ["baseline", "old"], "device": "CPU@w-b"})[0] == 400
+  cluster["workers"]["w-b"] = WorkerProc(cluster["redis"].url, "w-b", cluster["log"])
+  until(lambda: "CPU@w-b" in device_ids(cluster), 60, "the restarted w-b")
+  again = submit(cluster, "CPU@w-b", 3)  # the failed job's re-run
+  assert again["job"] != k["job"] and again["id"] == k["id"]
+  assert (j:=finish(cluster, again, 90, "the re-run on the restarted worker"))["state"] == "done", j
+
+def test_redis_down_keeps_stored_results_and_says_the_queue_is_down(cluster):
+  redis, url = cluster["redis"], cluster["url"]
+  redis.stop()
+  until(lambda: "queue is down" in devices(cluster).get("error", ""), 10, "the server to notice")
+  st = time.monotonic()
+  status, body = http(url + "/api/compare", {"spec": {**TINY, "seed": 9}, "modes": ["baseline", "old"], "device": "CPU@w-a"})
+  assert status == 503 and body["error"] == f"the queue is down ({redact(redis.url)} unreachable)" and PASSWORD not in body["error"]
+  assert time.monotonic() - st < 2, "a request never waits on Redis for long"
+  assert http(url + cluster["stored"]["url"])[0] == 200 and http(url + "/history")[0] == 200
+  assert "the queue is down" in http(url + "/")[1]
+  redis.start()  # empty: no persistence in the test; workers heartbeat again and their RQ workers reconnect
+  until(lambda: {"CPU@w-a", "CPU@w-b"} <= device_ids(cluster) and "error" not in devices(cluster), 30, "the workers to come back")
+  b = submit(cluster, "CPU@w-a", 9)
+  assert (j:=finish(cluster, b, 120, "a job after Redis restarted"))["state"] == "done", j
