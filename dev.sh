@@ -2,7 +2,7 @@
 # wino-dash set-up and entry points. Each command creates/updates the project virtualenv (.venv) and installs what
 # it needs, then runs:
 #   ./dev.sh serve [--host H --port P]   start the dashboard (embedded defaults: in-process jobs, SQLite)
-#   ./dev.sh test [pytest args]          run the whole test suite (browser tests included)
+#   ./dev.sh test [pytest args]          run the whole test suite (browser and queue-mode tests included)
 #   ./dev.sh <anything else>             run the wino-dash CLI inside the virtualenv (e.g. ./dev.sh compare --json)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -55,10 +55,16 @@ need_browser() {  # the browser tests drive a headless Chromium
   .venv/bin/python -m playwright install chromium
 }
 
+need_redis() {  # the queue-mode tests start a real redis-server on a loopback port
+  command -v redis-server >/dev/null && return 0
+  apt_install redis-server redis-server && return 0
+  say "no redis-server: the queue-mode tests will be skipped (Debian: 'sudo apt-get install -y redis-server'; macOS: 'brew install redis')"
+}
+
 cmd=${1:-serve}; [ $# -gt 0 ] && shift
 need_venv
 need_clang
 case "$cmd" in
-  test) need_browser; exec .venv/bin/python -m pytest "$@" ;;
+  test) need_browser; need_redis; exec .venv/bin/python -m pytest "$@" ;;
   *) exec .venv/bin/wino-dash "$cmd" "$@" ;;
 esac
