@@ -44,6 +44,7 @@ def run_job(request:dict, run_timeout_s:float|None=None) -> dict:
   from rq import get_current_job
   from wino_core.compare import compare
   from wino_core.spec import parse_spec
+  st = time.perf_counter()
   _exit_with_parent()
   job = get_current_job()
   progress = {"modes": {m: "queued" for m in request["modes"]}, "current": None}
@@ -55,7 +56,7 @@ def run_job(request:dict, run_timeout_s:float|None=None) -> dict:
   device = request["device"].rpartition("@")[0]
   if device != _SERVING.get("device"): raise ValueError(f"this worker serves {_SERVING.get('device')}, not {device}")
   cmp = compare(parse_spec(request["spec"]), request["modes"], device, repeat=request["repeat"], timeout_s=run_timeout_s, on_progress=on_progress)
-  return {**cmp, "worker": {k: _SERVING[k] for k in ("name", "host", "model")}}
+  return {**cmp, "worker": {**{k: _SERVING[k] for k in ("name", "host", "model")}, "wall_s": time.perf_counter() - st}}
 
 def _exit_with_parent():
   """Stop when the process above this one dies: RQ's work-horse runs in a process group of its own, and a device
@@ -139,9 +140,11 @@ def run_worker(url:str, name:str, only:list[str]|None=None) -> int:
           log(f"the process serving {d['name']} exited ({procs[d['name']].exitcode}); starting it again")
           procs[d["name"]] = start(d)
   finally:
-    for p in procs.values(): p.terminate()  # RQ's warm shutdown: a running job finishes first
-    for p in procs.values(): p.join()
     try:  # gone from the servers' lists at once, not after the heartbeat's TTL
       if (held:=conn.get(worker_key(name))) is not None and json.loads(held).get("instance") == info["instance"]: conn.delete(worker_key(name))
     except RedisError: pass
+    # one SIGTERM is RQ's warm shutdown: a running job finishes (and is collected) first; after a Ctrl-C, which reached
+    # the device processes too, it is the second signal and RQ stops the job (the server fails it)
+    for p in procs.values(): p.terminate()
+    for p in procs.values(): p.join()
   return 0
