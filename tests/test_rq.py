@@ -88,6 +88,15 @@ def test_redact_hides_the_password():
   assert redact("redis://:s3cret@10.0.0.5:6379/0") == "redis://:***@10.0.0.5:6379/0"
   assert redact("redis://localhost:6379/1") == "redis://localhost:6379/1"
 
+def test_a_worker_runs_wino_dash_jobs_only():
+  from redis import Redis as Client
+  from rq.serializers import JSONSerializer
+  from wino_core.worker import JOB_FUNC, WinoJob, run_job
+  make = lambda f: WinoJob.create(f, args=["true"], connection=Client(), serializer=JSONSerializer)  # nothing is sent
+  assert make(JOB_FUNC).func is run_job
+  with pytest.raises(ValueError, match="not a wino-dash job"): make("os.system").func
+  assert make(JOB_FUNC).failure_callback is None
+
 def test_workers_advertise_their_devices(cluster):
   until(lambda: {"CPU@w-a", "CPU@w-b"} <= device_ids(cluster), 90, "both workers' devices")
   d = devices(cluster)

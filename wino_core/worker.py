@@ -98,6 +98,11 @@ def beat(conn:Redis, info:dict) -> bool:
   conn.set(key, json.dumps({**info, "at": time.time()}), ex=HEARTBEAT_TTL_S)
   return True
 
+def _live_elsewhere(conn:Redis, name:str, host:str) -> list[str]:
+  """Other live workers on this host: one queue per (worker, device) keeps jobs apart only between hosts."""
+  beats = [json.loads(b) for b in conn.mget(keys) if b] if (keys:=list(conn.scan_iter(match=worker_key("*")))) else []
+  return [b["name"] for b in beats if b.get("host") == host and b.get("name") != name]
+
 def log(msg:str): print(f"wino-dash: {msg}", file=sys.stderr, flush=True)
 def fail(msg:str, code:int=1) -> int:
   log(f"error: {msg}")
@@ -118,6 +123,9 @@ def run_worker(url:str, name:str, only:list[str]|None=None) -> int:
   while not beat(conn, info):
     if time.monotonic() > end: return fail(f"a worker named {name!r} is already live; choose another --name")
     time.sleep(1)
+
+  for other in _live_elsewhere(conn, name, info["host"]):
+    log(f"warning: worker {other!r} also runs on {info['host']}: its jobs and this worker's share the hardware, so their timings can overlap")
 
   ctx = multiprocessing.get_context("spawn")  # no fork of this process: safe on macOS too
   def start(d:dict):
