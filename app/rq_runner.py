@@ -120,6 +120,6 @@ class RqRunner:
   def down_message(self) -> str: return f"the queue is down ({redact(self.url)} unreachable)"
 
 def _queue_of(device_id:str) -> str:
-  """"CPU@gpu-1" → gpu-1's queue for its CPU."""
+  """The queue for a device id: gpu-1's CPU queue for "CPU@gpu-1"."""
   device, _, worker = device_id.rpartition("@")
   return queue_name(worker, device)
