@@ -69,7 +69,7 @@ def cluster(tmp_path_factory):
   try: yield c
   finally:
     for w in c["workers"].values(): w.stop()
-    server.kill()
+    c["server"].kill()
     redis.stop()
 
 def devices(c) -> dict: return http(c["url"] + "/api/devices")[1]
@@ -148,7 +148,7 @@ def test_killed_worker_fails_its_job_and_a_restarted_worker_takes_new_ones(clust
   assert again["job"] != k["job"] and again["id"] == k["id"]
   assert (j:=finish(cluster, again, 90, "the re-run on the restarted worker"))["state"] == "done", j
 
-def test_redis_down_keeps_stored_results_and_says_the_queue_is_down(cluster):
+def test_redis_down_keeps_stored_results_and_says_the_queue_is_down_and_a_server_restart_loses_nothing(cluster):
   redis, url = cluster["redis"], cluster["url"]
   redis.stop()
   until(lambda: "queue is down" in devices(cluster).get("error", ""), 10, "the server to notice")
@@ -161,4 +161,9 @@ def test_redis_down_keeps_stored_results_and_says_the_queue_is_down(cluster):
   redis.start()  # empty: no persistence in the test; workers heartbeat again and their RQ workers reconnect
   until(lambda: {"CPU@w-a", "CPU@w-b"} <= device_ids(cluster) and "error" not in devices(cluster), 30, "the workers to come back")
   b = submit(cluster, "CPU@w-a", 9)
-  assert (j:=finish(cluster, b, 120, "a job after Redis restarted"))["state"] == "done", j
+  until(lambda: job(cluster, b)["state"] == "running", 60, "a job after Redis restarted to start")
+  # the server restarts mid-job: the job lives in its store and in Redis, and the new server collects it
+  old = cluster["server"]
+  old.kill()
+  cluster["server"] = Server(old.db, port=old.port, args=old.args).start()
+  assert (j:=finish(cluster, b, 120, "the job, collected by the restarted server"))["state"] == "done", j
