@@ -57,7 +57,10 @@ def load(cid:str) -> dict:
   return c
 
 @bp.get("/c/<cid>")
-def result(cid:str): return render_template("result.html", **result_context(load(cid), request.args))
+def result(cid:str):
+  valid_id(cid)
+  return service.cached_page(("result", cid, tuple(sorted(request.args.items()))),
+                             lambda: render_template("result.html", **result_context(load(cid), request.args)))
 
 @bp.get("/c/<cid>.json")
 def result_json(cid:str):

@@ -1,7 +1,7 @@
 """The result page's view model: which modes side by side, kernels paired by role, the chosen diff, chart data.
 Everything the page shows is decided here from the stored comparison and the URL query, so a link opens the exact view."""
 from __future__ import annotations
-import datetime, json
+import datetime, functools, json
 from urllib.parse import urlencode
 
 from markupsafe import Markup, escape
@@ -17,6 +17,7 @@ LEXERS = {"c": "c", "cuda": "cuda", "metal": "cpp", "opencl": "c", "hip": "cpp",
 ROLE_ORDER = ("conv", "weight transform", "input transform", "batched product", "output", "other")
 FORMATTER = HtmlFormatter(cssclass="hl", linenos="inline", wrapcode=True)
 
+@functools.lru_cache(maxsize=128)
 def highlight_source(source:str, language:str) -> Markup:
   try: lexer = get_lexer_by_name(LEXERS.get(language, language))
   except ClassNotFound: lexer = get_lexer_by_name("text")
@@ -75,6 +76,10 @@ def chart_data(runs:dict) -> dict:
   phase_traces = [{"type": "bar", "name": p, "x": list(ok), "y": ys} for p, ys in phases.items()]
   return {"kernels": kernel_traces, "phases": phase_traces}
 
+def script_json(obj) -> Markup:
+  """JSON to embed in <script type="application/json">: no '<' at all, so no text in it can close the tag."""
+  return Markup(json.dumps(obj).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
 def result_context(c:dict, args, standalone:bool=False) -> dict:
   runs = c["runs"]
   spec = parse_spec(c["spec"])
@@ -97,7 +102,7 @@ def result_context(c:dict, args, standalone:bool=False) -> dict:
     return "?" + urlencode(q) + "#diff"
   return {"c": c, "spec": spec, "runs": runs, "a": a, "b": b, "ka": ka, "kb": kb, "pairs": pairs, "pair_i": pair_i, "diff": diff,
           "opts": opts, "label": label, "view_url": view_url, "summary": [summary_row(m, r) for m, r in runs.items()],
-          "charts": json.dumps(chart_data(runs)), "highlight": highlight_source, "kernel_name": kernel_name_html,
+          "charts": script_json(chart_data(runs)), "highlight": highlight_source, "kernel_name": kernel_name_html,
           "created": datetime.datetime.fromtimestamp(c["created"], datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
           "rerun_query": spec.to_query() + "&modes=" + ",".join(runs) + "&device=" + c["device"],
           "standalone": standalone, "assets": inline_assets() if standalone else None}
