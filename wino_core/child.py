@@ -111,8 +111,18 @@ def limit_memory():
     except ImportError: return  # not on this platform
     resource.setrlimit(resource.RLIMIT_AS, (int(mb) << 20, int(mb) << 20))
 
+def watch_parent(parent:int, deadline_s:float):
+  """A child must not outlive its caller: if the parent dies (a killed server) or the deadline passes, it exits."""
+  import threading
+  end = time.monotonic() + deadline_s
+  def watch():
+    while os.getppid() == parent and time.monotonic() < end: time.sleep(0.5)
+    os._exit(3)
+  threading.Thread(target=watch, daemon=True).start()
+
 def main():
   limit_memory()
+  watch_parent(int(os.environ.get("WINO_DASH_PARENT", os.getppid())), float(os.environ.get("WINO_DASH_DEADLINE_S", "86400")))
   # keep the protocol on the real stdout; anything printed by tinygrad or compilers lands on stderr
   proto = os.fdopen(os.dup(sys.stdout.fileno()), "w")
   os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
