@@ -1,7 +1,7 @@
 """The HTML pages: new comparison, job progress, result (the permalink), history, exports."""
 from __future__ import annotations
 import time
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
 from app import service
 from app.jobs import QueueFull
@@ -64,8 +64,11 @@ def result(cid:str):
 
 @bp.get("/c/<cid>.json")
 def result_json(cid:str):
-  c = load(cid)
-  return {k: c[k] for k in ("id", "created", "spec", "device", "tinygrad", "runs")}
+  valid_id(cid)
+  def render():
+    c = load(cid)
+    return current_app.json.response({k: c[k] for k in ("id", "created", "spec", "device", "tinygrad", "runs")}).get_data()
+  return Response(service.cached_page(("json", cid), render), mimetype="application/json")
 
 @bp.get("/c/<cid>.html")
 def result_html(cid:str):
