@@ -143,6 +143,15 @@ def test_two_stacked_convs():
   ref = conv2d_reference(np.maximum(conv2d_reference(x, w1, padding=(1,)*4), 0), w2)
   assert max_errors(out, ref)[1] <= 1e-4
 
+def test_two_convs_of_one_input():
+  # rangeify stages the shared input view with the window inside it: the rule must read through it
+  x, w1, _ = inputs(2, 4, 5, 10, 9)
+  w2 = np.random.default_rng(4).standard_normal((5, 4, 3, 3)).astype(np.float32)
+  xt = Tensor(x)
+  with new_winograd() as report: _, out = realize(xt.conv2d(Tensor(w1), padding=1) + xt.conv2d(Tensor(w2), padding=1))
+  assert len(report.rewrites) == 2
+  assert max_errors(out, conv2d_reference(x, w1, padding=(1,)*4) + conv2d_reference(x, w2, padding=(1,)*4))[1] <= 1e-4
+
 def test_conv_of_a_computed_input():
   x, wt, _ = inputs(2, 3, 4, 9, 9)
   xt, wtt, _ = tensors(x, wt, None)

@@ -111,21 +111,39 @@ def _slides(o:UOp, s:int, k:UOp, d:int) -> bool:
   g = math.gcd(s, d)
   return d//g <= o.vmax and s//g <= k.vmax
 
+def _inline_views(x:UOp) -> UOp:
+  """Read through removable STAGEs of x back to the expressions they store, as pm_remove_bufferize would later. When two
+  convs share an input, rangeify stages the shared view with the window inside it (x[b, cin, oy+ky, ox+kx] indexed by
+  (b, co, oy, ox, cin, ky, kx)): the window only shows in the expression it stores."""
+  subs = {}
+  for u in x.toposort(gate=lambda u: u.op is not Ops.STAGE):
+    if u.op is not Ops.INDEX or (b:=u.src[0]).op is not Ops.STAGE or not b.arg.removable or len(b.src) != len(u.src): continue
+    if any(i.op is Ops.WHERE for i in u.src[1:]) or any(v.op is Ops.REDUCE for v in b.src[0].toposort(lambda v: v.op is not Ops.STAGE)):
+      continue  # keep gated (padded) reads and stored reduces: their cost or their masks are not ours to move
+    subs[u] = b.src[0].substitute({r: i for r, i in zip(b.src[1:], u.src[1:]) if r.op is Ops.RANGE})
+  return x.substitute(subs)
+
 def _match_conv(red:UOp, mul:UOp) -> _Conv|tuple[int, str]:
+  if (ret:=_match_conv_operands(red, *mul.src)) is not None: return ret
+  # no window in sight: it may be inside a staged view of the input
+  if (inlined:=tuple(_inline_views(s) for s in mul.src)) != mul.src and (ret:=_match_conv_operands(red, *inlined)) is not None: return ret
+  return 1, "NEW does not apply: the reduce has no sliding window (a matmul or a 1x1 convolution)"
+
+def _match_conv_operands(red:UOp, a:UOp, b:UOp) -> _Conv|tuple[int, str]|None:
   reduce_rngs = set(red.src[1:])
   def find_windows(x:UOp, other:UOp) -> dict[tuple[UOp, UOp], dict[tuple[int, int], list[UOp]]]:
     # a window is ADD(o*stride, k*dilation): k reduced and used by both operands, o an output range only x uses.
     # one (o, k) can show up in several forms (a padded stride-2 conv checks its bounds with o+k but loads at 2*o+k)
     found: dict[tuple[UOp, UOp], dict[tuple[int, int], list[UOp]]] = {}
     for u in x.toposort(gate=lambda u: u.op is not Ops.STAGE):
-      if u.op is not Ops.ADD or (a:=_scaled_range(u.src[0])) is None or (b:=_scaled_range(u.src[1])) is None: continue
-      (o, s), (k, d) = (a, b) if b[0] in reduce_rngs else (b, a)
+      if u.op is not Ops.ADD or (l:=_scaled_range(u.src[0])) is None or (r:=_scaled_range(u.src[1])) is None: continue
+      (o, s), (k, d) = (l, r) if r[0] in reduce_rngs else (r, l)
       if k in reduce_rngs and o not in reduce_rngs and k in other.ranges and o not in other.ranges and _slides(o, s, k, d):
         found.setdefault((o, k), {}).setdefault((s, d), []).append(u)
     return found
-  windows, act, wt = find_windows(mul.src[0], mul.src[1]), mul.src[0], mul.src[1]
-  if not windows: windows, act, wt = find_windows(mul.src[1], mul.src[0]), mul.src[1], mul.src[0]
-  if not windows: return 1, "NEW does not apply: the reduce has no sliding window (a matmul or a 1x1 convolution)"
+  windows, act, wt = find_windows(a, b), a, b
+  if not windows: windows, act, wt = find_windows(b, a), b, a
+  if not windows: return None
   # order the spatial axes as the reduce orders its kernel ranges (ky before kx)
   pairs = sorted(windows, key=lambda ok: red.src.index(ok[1]))
   sizes = [int(k.vmax)+1 for _, k in pairs]
