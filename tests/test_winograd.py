@@ -29,7 +29,7 @@ def realize(out:Tensor) -> tuple[list[tuple[str, str]], np.ndarray]:
 def tensors(x, wt, b, dtype=dtypes.float):
   return Tensor(x, dtype=dtype), Tensor(wt, dtype=dtype), (None if b is None else Tensor(b, dtype=dtype))
 
-def ref_padding(padding, nd=2):
+def ref_padding(padding):
   """tinygrad's conv2d padding (int, or (left, right, top, bottom)) as the reference's (top, bottom, left, right)"""
   if isinstance(padding, int): return (padding,)*4
   left, right, top, bottom = padding
