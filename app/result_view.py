@@ -47,11 +47,16 @@ def diff_options(args) -> dict:
   return {"view": "unified" if args.get("view") == "unified" else "split", "ws": args.get("ws") == "1", "norm": args.get("norm") == "1",
           "words": args.get("words", "1") == "1", "ctx": _int_arg(args, "ctx", None, 0, 1000)}
 
+def _tiles_text(rewrite:dict) -> str:
+  t = rewrite["tiles"]
+  return (f"{t['tiles_y']}×{t['tiles_x']} tiles of 4×4 over a {t['out_h']}×{t['out_w']} output, batch {t['batch']}, "
+          f"{t['cin']}→{t['cout']} channels{', groups ' + str(t['groups']) if t['groups'] > 1 else ''} — {rewrite['description']}")
+
 def summary_row(mode:str, r:dict) -> dict:
   wino = r.get("winograd") or {}
   if mode == "baseline": fired = "—"
   elif not wino: fired = "—"
-  elif wino.get("fired"): fired = "fired" + (f": {wino['rewrites'][0].get('tiles_text', '')}" if wino.get("rewrites") else "")
+  elif wino.get("fired"): fired = "fired" + "".join(f"; {_tiles_text(w)}" for w in wino.get("rewrites", []))
   else: fired = wino.get("reason") or "did not fire"
   return {"mode": mode, "status": r["status"], "message": r.get("message", ""), "kernels": len(r.get("kernels", [])),
           "kernel_time": r.get("kernel_time_s"), "compile_s": r.get("compile_s"), "split": r.get("compile_split_s") or {},
