@@ -56,6 +56,7 @@ def test_winograd_materializes_xhat_ghat_mhat_feeding_the_output(runs, mode):
   for b in by_kind(g, "buffer"):  # each intermediate's shape is read off the store that writes it
     assert b["shape"] and math.prod(b["shape"]) == b["size"], b
     assert 6 in b["shape"] or b["name"] in ("x", "w", "out")
+  assert (r.graphs["rewrite"] is not None) == (mode == "new"), "OLD rewrites tensors, not the UOp graph: nothing to show"
 
 def test_each_kernel_has_its_ast(runs):
   for r in runs.values():
@@ -105,3 +106,20 @@ def test_constants_fold_and_big_graphs_are_cut_nearest_the_root():
   assert cut["truncated"] and cut["total"] == 101 and len(cut["nodes"]) == 10
   strip = lambda ns: [{k: v for k, v in n.items() if k != "id"} for n in ns]
   assert strip(cut["nodes"]) == strip(g["nodes"][-10:]), "the 10 nodes nearest the root are kept"
+
+def test_graphs_are_stored_and_exported(runs, tmp_path):
+  """through the app: the JSON export carries each run's graphs, the page and the standalone file the graph pane"""
+  from app import create_app
+  from wino_core.result import comparison_dict
+  app = create_app({"DATABASE": str(tmp_path / "db.sqlite3"), "TESTING": True})
+  store, cid = app.extensions["wino"]["store"], "0123456789abcdef"
+  store.put_comparison(cid, {"repeat": 1}, comparison_dict(SPEC, "CPU", "0.14.0", runs))
+  c = app.test_client()
+  data = c.get(f"/c/{cid}.json").get_json()
+  assert {m: r["graphs"] for m, r in data["runs"].items()} == {m: json.loads(json.dumps(r.graphs)) for m, r in runs.items()}
+  page = c.get(f"/c/{cid}?a=baseline&b=new").get_data(as_text=True)
+  assert 'id="graph-data"' in page and "js/graph-worker.js" in page and "vendor/elkjs-0.12.1/elk.bundled.js" in page
+  assert c.get("/static/vendor/elkjs-0.12.1/elk.bundled.js").status_code == 200
+  html = c.get(f"/c/{cid}.html").get_data(as_text=True)
+  assert 'id="graph-data"' in html and 'id="graph-worker-src"' in html and "self.onmessage" in html and "ELK" in html
+  assert 'data-worker=""' in html, "the standalone file loads no worker by URL"

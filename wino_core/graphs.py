@@ -10,6 +10,7 @@ from tinygrad.uop.ops import Ops, UOp
 
 MAX_NODES = 5000   # per graph: a safety net (real kernel ASTs are hundreds of nodes whatever the shape), keeps stored JSON sane
 MAX_ASTS = 16      # kernel ASTs kept per run
+MAX_RUN_NODES = 20_000  # all of a run's UOp graphs together (about 2 MB of JSON): later graphs are cut harder
 ARG_CHARS = 120
 
 def _short(s:str, n:int=ARG_CHARS) -> str: return s if len(s) <= n else s[:n-1] + "…"
@@ -129,7 +130,13 @@ def run_graphs(linear:UOp, kernels:list[dict], buffers, known_shapes:dict, rewri
   kg = kernel_graph(kernels, described)
   names = {n["buffer"]: n["name"] for n in kg["nodes"] if n["kind"] == "buffer"}
   def params(c:UOp) -> dict[int, str]: return {slot: f"buf {buffers.id(b)} {names.get(buffers.id(b), '')}" for slot, b in enumerate(c.src[1:])}
+  left = MAX_RUN_NODES
+  def graph(root:UOp, params:dict[int, str]|None=None) -> dict:
+    nonlocal left
+    g = uop_graph(root, params, max(1, min(MAX_NODES, left)))
+    left -= len(g["nodes"])
+    return g
+  asts = [graph(c.src[0], params(c)) for c in calls[:MAX_ASTS]]
   rw = rewrites[0] if rewrites else None
-  return {"kernel_graph": kg, "kernel_asts": [uop_graph(c.src[0], params(c)) for c in calls[:MAX_ASTS]],
-          "rewrite": None if rw is None else {"description": rw.description, "count": len(rewrites),
-                                              "before": uop_graph(rw.before), "after": uop_graph(rw.after)}}
+  return {"kernel_graph": kg, "kernel_asts": asts, "rewrite": None if rw is None else
+          {"description": rw.description, "count": len(rewrites), "before": graph(rw.before), "after": graph(rw.after)}}
