@@ -61,7 +61,8 @@ def uop_graph(root:UOp, params:dict[int, str]|None=None, max_nodes:int=MAX_NODES
 def _render(u:UOp) -> str:
   # the index as an expression, like VIZ shows it; small ones only (rendering a big index is slow and unreadable)
   if sum(len(s.toposort()) for s in u.src[1:]) >= 40: return ""
-  try: return _short(u.render(), 200)
+  # the index operands only (the buffer may be a whole STAGE), unsimplified: what the graph holds, and much cheaper
+  try: return _short("[" + ", ".join(s.render(simplify=False) for s in u.src[1:]) + "]", 200)
   except Exception: return ""
 
 # *** the kernel graph: kernels and the buffers they read and write ***
