@@ -76,7 +76,7 @@ def result_html(cid:str):
   html = render_template("standalone.html", **result_context(load(cid), request.args, standalone=True))
   return Response(html, mimetype="text/html", headers={"Content-Disposition": f'attachment; filename="wino-dash-{cid}.html"',
                                                         "Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline'; "
-                                                        "style-src 'unsafe-inline'; img-src data: blob:"})
+                                                        "style-src 'unsafe-inline'; img-src data: blob:; worker-src blob:"})
 
 @bp.get("/c/<cid>.py")
 def reproducer(cid:str):

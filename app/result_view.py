@@ -16,6 +16,7 @@ from wino_core.spec import parse_spec
 LEXERS = {"c": "c", "cuda": "cuda", "metal": "cpp", "opencl": "c", "hip": "cpp", "ptx": "ptx", "llvm": "llvm", "wgsl": "wgsl"}
 ROLE_ORDER = ("conv", "weight transform", "input transform", "batched product", "output", "other")
 FORMATTER = HtmlFormatter(cssclass="hl", linenos="inline", wrapcode=True)
+LAYOUT_LIB = "vendor/elkjs-0.12.1/elk.bundled.js"  # under static/: the graph layout, loaded by js/graph-worker.js
 
 @functools.lru_cache(maxsize=128)
 def highlight_source(source:str, language:str) -> Markup:
@@ -110,16 +111,19 @@ def result_context(c:dict, args, standalone:bool=False) -> dict:
           "charts": script_json(chart_data(runs)), "highlight": highlight_source, "kernel_name": kernel_name_html,
           "created": datetime.datetime.fromtimestamp(c["created"], datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
           "rerun_query": spec.to_query() + "&modes=" + ",".join(runs) + "&device=" + c["device"],
+          "graphs": {m: r.get("graphs") for m, r in runs.items()}, "layout_lib": LAYOUT_LIB,
           "standalone": standalone, "assets": inline_assets() if standalone else None}
 
-def inline_assets(js_files:tuple[str, ...]=("charts.js", "kernels.js")) -> dict:
+def inline_assets(js_files:tuple[str, ...]=("charts.js", "kernels.js", "graphs.js")) -> dict:
   """Everything the standalone export needs, as text to inline: it must open from disk with no server."""
   import os
   static = os.path.join(os.path.dirname(__file__), "static")
   def read(*p): return open(os.path.join(*p), encoding="utf-8").read()
   def safe(js:str) -> str: return js.replace("</script", "<\\/script")  # an inline script ends at the first </script
   return {"css": read(static, "css", "wino.css") + pygments_css(), "plotly": safe(read(plotly_js_path())),
-          "js": safe("\n".join(read(static, "js", f) for f in js_files))}
+          "js": safe("\n".join(read(static, "js", f) for f in js_files)),
+          # the layout worker's source, ELK first: the page builds a blob: worker from it (a file:// page cannot load one by URL)
+          "graph_worker": safe(read(static, LAYOUT_LIB) + "\n" + read(static, "js", "graph-worker.js"))}
 
 def plotly_js_path() -> str:
   import os, plotly

@@ -65,7 +65,8 @@ class BufferTable:
   def role(self, b:UOp) -> str: return self.roles.get(b.buffer, "tmp")
   def id(self, b:UOp) -> int: return self.ids.setdefault(b.buffer, len(self.ids))
   def describe(self, b:UOp) -> dict:
-    return {"id": self.id(b), "role": self.role(b), "dtype": b.dtype.name, "size": int(b.size), "nbytes": int(b.size) * b.dtype.itemsize}
+    buf = b.buffer
+    return {"id": self.id(b), "role": self.role(b), "dtype": buf.dtype.name, "size": int(buf.size), "nbytes": int(buf.nbytes)}
 
 MAX_SOURCE_CHARS = 200_000  # a stored kernel source is cut here, with a note: results stay a sane size
 
