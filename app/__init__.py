@@ -10,6 +10,7 @@ DEFAULTS = {
   "MAX_QUEUE": 20,              # queued + running jobs, all clients together
   "MAX_QUEUED_PER_CLIENT": 5,
   "MAX_CONTENT_LENGTH": 64 * 1024,  # request bodies: a spec is a few hundred bytes
+  "PAGE_CACHE_SIZE": 64,        # rendered result views kept in memory
   "RUNNER": None,               # a job runner object; default: the embedded in-process runner
   "QUEUE": None,                # redis://[:password@]host:port/db: jobs go to `wino-dash worker`s through RQ instead
 }

@@ -1,7 +1,7 @@
 """The HTML pages: new comparison, job progress, result (the permalink), history, exports."""
 from __future__ import annotations
 import time
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
 from app import service
 from app.jobs import QueueFull
@@ -56,12 +56,18 @@ def load(cid:str) -> dict:
   return c
 
 @bp.get("/c/<cid>")
-def result(cid:str): return render_template("result.html", **result_context(load(cid), request.args))
+def result(cid:str):
+  valid_id(cid)
+  return service.cached_page(("result", cid, tuple(sorted(request.args.items()))),
+                             lambda: render_template("result.html", **result_context(load(cid), request.args)))
 
 @bp.get("/c/<cid>.json")
 def result_json(cid:str):
-  c = load(cid)
-  return {k: c[k] for k in ("id", "created", "spec", "device", "tinygrad", "runs")}
+  valid_id(cid)
+  def render():
+    c = load(cid)
+    return current_app.json.response({k: c[k] for k in ("id", "created", "spec", "device", "tinygrad", "runs")}).get_data()
+  return Response(service.cached_page(("json", cid), render), mimetype="application/json")
 
 @bp.get("/c/<cid>.html")
 def result_html(cid:str):
@@ -69,7 +75,7 @@ def result_html(cid:str):
   html = render_template("standalone.html", **result_context(load(cid), request.args, standalone=True))
   return Response(html, mimetype="text/html", headers={"Content-Disposition": f'attachment; filename="wino-dash-{cid}.html"',
                                                         "Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline'; "
-                                                        "style-src 'unsafe-inline'; img-src data: blob:"})
+                                                        "style-src 'unsafe-inline'; img-src data: blob:; worker-src blob:"})
 
 @bp.get("/c/<cid>.py")
 def reproducer(cid:str):

@@ -1,7 +1,7 @@
 """The result page's view model: which modes side by side, kernels paired by role, the chosen diff, chart data.
 Everything the page shows is decided here from the stored comparison and the URL query, so a link opens the exact view."""
 from __future__ import annotations
-import datetime, json
+import datetime, functools, json
 from urllib.parse import urlencode
 
 from markupsafe import Markup, escape
@@ -16,7 +16,9 @@ from wino_core.spec import parse_spec
 LEXERS = {"c": "c", "cuda": "cuda", "metal": "cpp", "opencl": "c", "hip": "cpp", "ptx": "ptx", "llvm": "llvm", "wgsl": "wgsl"}
 ROLE_ORDER = ("conv", "weight transform", "input transform", "batched product", "output", "other")
 FORMATTER = HtmlFormatter(cssclass="hl", linenos="inline", wrapcode=True)
+LAYOUT_LIB = "vendor/elkjs-0.12.1/elk.bundled.js"  # under static/: the graph layout, loaded by js/graph-worker.js
 
+@functools.lru_cache(maxsize=128)
 def highlight_source(source:str, language:str) -> Markup:
   try: lexer = get_lexer_by_name(LEXERS.get(language, language))
   except ClassNotFound: lexer = get_lexer_by_name("text")
@@ -46,11 +48,16 @@ def diff_options(args) -> dict:
   return {"view": "unified" if args.get("view") == "unified" else "split", "ws": args.get("ws") == "1", "norm": args.get("norm") == "1",
           "words": args.get("words", "1") == "1", "ctx": _int_arg(args, "ctx", None, 0, 1000)}
 
+def _tiles_text(rewrite:dict) -> str:
+  t = rewrite["tiles"]
+  return (f"{t['tiles_y']}×{t['tiles_x']} tiles of 4×4 over a {t['out_h']}×{t['out_w']} output, batch {t['batch']}, "
+          f"{t['cin']}→{t['cout']} channels{', groups ' + str(t['groups']) if t['groups'] > 1 else ''} — {rewrite['description']}")
+
 def summary_row(mode:str, r:dict) -> dict:
   wino = r.get("winograd") or {}
   if mode == "baseline": fired = "—"
   elif not wino: fired = "—"
-  elif wino.get("fired"): fired = "fired" + (f": {wino['rewrites'][0].get('tiles_text', '')}" if wino.get("rewrites") else "")
+  elif wino.get("fired"): fired = "fired" + "".join(f"; {_tiles_text(w)}" for w in wino.get("rewrites", []))
   else: fired = wino.get("reason") or "did not fire"
   return {"mode": mode, "status": r["status"], "message": r.get("message", ""), "kernels": len(r.get("kernels", [])),
           "kernel_time": r.get("kernel_time_s"), "compile_s": r.get("compile_s"), "split": r.get("compile_split_s") or {},
@@ -75,6 +82,10 @@ def chart_data(runs:dict) -> dict:
   phase_traces = [{"type": "bar", "name": p, "x": list(ok), "y": ys} for p, ys in phases.items()]
   return {"kernels": kernel_traces, "phases": phase_traces}
 
+def script_json(obj) -> Markup:
+  """JSON to embed in <script type="application/json">: no '<' at all, so no text in it can close the tag."""
+  return Markup(json.dumps(obj).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
 def result_context(c:dict, args, standalone:bool=False) -> dict:
   runs = c["runs"]
   spec = parse_spec(c["spec"])
@@ -97,19 +108,22 @@ def result_context(c:dict, args, standalone:bool=False) -> dict:
     return "?" + urlencode(q) + "#diff"
   return {"c": c, "spec": spec, "runs": runs, "a": a, "b": b, "ka": ka, "kb": kb, "pairs": pairs, "pair_i": pair_i, "diff": diff,
           "opts": opts, "label": label, "view_url": view_url, "summary": [summary_row(m, r) for m, r in runs.items()],
-          "charts": json.dumps(chart_data(runs)), "highlight": highlight_source, "kernel_name": kernel_name_html,
+          "charts": script_json(chart_data(runs)), "highlight": highlight_source, "kernel_name": kernel_name_html,
           "created": datetime.datetime.fromtimestamp(c["created"], datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
           "rerun_query": spec.to_query() + "&modes=" + ",".join(runs) + "&device=" + c["device"],
+          "graphs": {m: r.get("graphs") for m, r in runs.items()}, "layout_lib": LAYOUT_LIB,
           "standalone": standalone, "assets": inline_assets() if standalone else None}
 
-def inline_assets(js_files:tuple[str, ...]=("charts.js", "kernels.js")) -> dict:
+def inline_assets(js_files:tuple[str, ...]=("charts.js", "kernels.js", "graphs.js")) -> dict:
   """Everything the standalone export needs, as text to inline: it must open from disk with no server."""
   import os
   static = os.path.join(os.path.dirname(__file__), "static")
   def read(*p): return open(os.path.join(*p), encoding="utf-8").read()
   def safe(js:str) -> str: return js.replace("</script", "<\\/script")  # an inline script ends at the first </script
   return {"css": read(static, "css", "wino.css") + pygments_css(), "plotly": safe(read(plotly_js_path())),
-          "js": safe("\n".join(read(static, "js", f) for f in js_files))}
+          "js": safe("\n".join(read(static, "js", f) for f in js_files)),
+          # the layout worker's source, ELK first: the page builds a blob: worker from it (a file:// page cannot load one by URL)
+          "graph_worker": safe(read(static, LAYOUT_LIB) + "\n" + read(static, "js", "graph-worker.js"))}
 
 def plotly_js_path() -> str:
   import os, plotly

@@ -1,5 +1,6 @@
 """What the pages and the API share: submitting a request and reading results. No HTTP here."""
 from __future__ import annotations
+from collections import OrderedDict
 from flask import current_app
 
 from wino_core.compare import CompareRequest, parse_request
@@ -14,6 +15,15 @@ def submit(raw:dict, client:str) -> tuple[CompareRequest, dict | None]:
   req = parse_request(raw, min_modes=2, max_repeat=100, devices=runner().devices()["devices"])
   if store().get_comparison(req.id) is not None: return req, None
   return req, runner().submit(req, client)
+
+def cached_page(key:tuple, render):
+  """Stored comparisons never change, so a rendered view of one can be kept; a bounded LRU per app keeps memory flat."""
+  cache = current_app.extensions["wino"].setdefault("pages", OrderedDict())
+  if (html:=cache.get(key)) is None:
+    html = cache[key] = render()
+    while len(cache) > current_app.config["PAGE_CACHE_SIZE"]: cache.popitem(last=False)
+  else: cache.move_to_end(key)
+  return html
 
 def job_view(job:dict) -> dict:
   """The JSON a job page polls."""

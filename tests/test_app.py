@@ -138,3 +138,16 @@ def test_diff_view_options_live_in_the_url(stored):
 def test_reproducer_is_a_python_script(stored):
   r = stored["app"].test_client().get(f"/c/{stored['id']}.py")
   assert r.status_code == 200 and "import numpy" in r.get_data(as_text=True) and "tinygrad" in r.get_data(as_text=True)
+
+def test_rerun_makes_a_new_comparison_from_the_same_spec(stored):
+  c = stored["app"].test_client()
+  html = c.get(f"/c/{stored['id']}").get_data(as_text=True)
+  form = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', html.split('id="rerun"')[0].rsplit("<form", 1)[1]))
+  modes = re.findall(r'name="modes" value="(\w+)"', html.split('id="rerun"')[0].rsplit("<form", 1)[1])
+  assert form["rerun"] == "1" and modes == ["baseline", "old"] and form["cin"] == str(SMALL["cin"])
+  r = c.post("/", data={**form, "modes": modes})
+  assert r.status_code == 303 and r.headers["Location"].startswith("/jobs/")
+  job = c.get("/api" + r.headers["Location"]).get_json()
+  assert job["id"] != stored["id"], "a re-run gets a permalink of its own"
+  assert wait_done(c, "/api" + r.headers["Location"])["state"] == "done"
+  assert c.get(f"/c/{job['id']}.json").get_json()["spec"] == c.get(f"/c/{stored['id']}.json").get_json()["spec"]

@@ -29,7 +29,7 @@ def realize(out:Tensor) -> tuple[list[tuple[str, str]], np.ndarray]:
 def tensors(x, wt, b, dtype=dtypes.float):
   return Tensor(x, dtype=dtype), Tensor(wt, dtype=dtype), (None if b is None else Tensor(b, dtype=dtype))
 
-def ref_padding(padding, nd=2):
+def ref_padding(padding):
   """tinygrad's conv2d padding (int, or (left, right, top, bottom)) as the reference's (top, bottom, left, right)"""
   if isinstance(padding, int): return (padding,)*4
   left, right, top, bottom = padding
@@ -142,6 +142,15 @@ def test_two_stacked_convs():
   assert sum(n.endswith("_6_6") for n, _ in kernels) >= 4  # an XHAT and a GHAT per conv
   ref = conv2d_reference(np.maximum(conv2d_reference(x, w1, padding=(1,)*4), 0), w2)
   assert max_errors(out, ref)[1] <= 1e-4
+
+def test_two_convs_of_one_input():
+  # rangeify stages the shared input view with the window inside it: the rule must read through it
+  x, w1, _ = inputs(2, 4, 5, 10, 9)
+  w2 = np.random.default_rng(4).standard_normal((5, 4, 3, 3)).astype(np.float32)
+  xt = Tensor(x)
+  with new_winograd() as report: _, out = realize(xt.conv2d(Tensor(w1), padding=1) + xt.conv2d(Tensor(w2), padding=1))
+  assert len(report.rewrites) == 2
+  assert max_errors(out, conv2d_reference(x, w1, padding=(1,)*4) + conv2d_reference(x, w2, padding=(1,)*4))[1] <= 1e-4
 
 def test_conv_of_a_computed_input():
   x, wt, _ = inputs(2, 3, 4, 9, 9)

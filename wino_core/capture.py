@@ -65,7 +65,15 @@ class BufferTable:
   def role(self, b:UOp) -> str: return self.roles.get(b.buffer, "tmp")
   def id(self, b:UOp) -> int: return self.ids.setdefault(b.buffer, len(self.ids))
   def describe(self, b:UOp) -> dict:
-    return {"id": self.id(b), "role": self.role(b), "dtype": b.dtype.name, "size": int(b.size), "nbytes": int(b.size) * b.dtype.itemsize}
+    buf = b.buffer
+    return {"id": self.id(b), "role": self.role(b), "dtype": buf.dtype.name, "size": int(buf.size), "nbytes": int(buf.nbytes)}
+
+MAX_SOURCE_CHARS = 200_000  # a stored kernel source is cut here, with a note: results stay a sane size
+
+def capped_source(src:str) -> dict:
+  if len(src) <= MAX_SOURCE_CHARS: return {"source": src}
+  return {"source": src[:MAX_SOURCE_CHARS] + f"\n/* wino-dash: source cut at {MAX_SOURCE_CHARS:,} of {len(src):,} characters */\n",
+          "source_truncated": len(src)}
 
 def describe_kernel(call:UOp, buffers:BufferTable, language:str) -> dict:
   """One compiled kernel as plain JSON (times are filled in by the caller)."""
@@ -77,7 +85,7 @@ def describe_kernel(call:UOp, buffers:BufferTable, language:str) -> dict:
   est = sink.arg.estimates
   name = ansistrip(info.name)
   return {"name": name, "axes": kernel_axes(info.name), "role": kernel_role(reads, writes_output, name.startswith("r_")),
-          "source": next(s.arg for s in prg.src if s.op is Ops.SOURCE), "language": language,
+          **capped_source(next(s.arg for s in prg.src if s.op is Ops.SOURCE)), "language": language,
           "global_size": list(info.global_size) if info.global_size is not None else None,
           "local_size": list(info.local_size) if info.local_size is not None else None,
           "ops": int(est.ops) if est is not None and isinstance(est.ops, int) else None,

@@ -41,6 +41,7 @@ def run(req:dict, out) -> dict:
   from tinygrad.engine.realize import compile_linear, run_linear, time_call
   from wino_core.capture import LinearCapture, CompilerClock, BufferTable, describe_kernel, program_calls, language_of
   from wino_core.reference import conv2d_reference, max_errors
+  from wino_core.graphs import run_graphs
   version = getattr(tinygrad, "__version__", None) or _dist_version()
   base = dict(mode=mode, device=device, tinygrad=version)
 
@@ -87,11 +88,13 @@ def run(req:dict, out) -> dict:
   buffers = BufferTable({x.uop.buffer: "x", w.uop.buffer: "w", result_t.uop.buffer: "out", **({b.uop.buffer: "w"} if b is not None else {})})
   language = language_of(dev.renderer)
   kernels = [describe_kernel(c, buffers, language) | {"time_s": _summary(ts)} for c, ts in zip(calls, per_kernel)]
+  # after timing, so nothing timed changes: a few toposorts of graphs of hundreds of nodes
+  graphs = run_graphs(linear, kernels, buffers, {t.uop.buffer: t.shape for t in (x, w, b, result_t) if t is not None}, report.rewrites())
   message = (winograd or {}).get("reason") or ""
   return RunResult(status="ok", message=message, kernels=kernels, compile_s=t_schedule + t_compile,
                    compile_split_s={"schedule": t_schedule, "codegen": t_compile - clock.seconds, "compiler": clock.seconds},
                    first_run_s=first_run, kernel_time_s=_summary(sums) if sums else None,
-                   max_abs_err=abs_err, max_rel_err=rel_err, winograd=winograd, **base).to_dict()
+                   max_abs_err=abs_err, max_rel_err=rel_err, winograd=winograd, graphs=graphs, **base).to_dict()
 
 def _dist_version() -> str:
   from importlib.metadata import version
@@ -111,8 +114,18 @@ def limit_memory():
     except ImportError: return  # not on this platform
     resource.setrlimit(resource.RLIMIT_AS, (int(mb) << 20, int(mb) << 20))
 
+def watch_parent(parent:int, deadline_s:float):
+  """A child must not outlive its caller: if the parent dies (a killed server) or the deadline passes, it exits."""
+  import threading
+  end = time.monotonic() + deadline_s
+  def watch():
+    while os.getppid() == parent and time.monotonic() < end: time.sleep(0.5)
+    os._exit(3)
+  threading.Thread(target=watch, daemon=True).start()
+
 def main():
   limit_memory()
+  watch_parent(int(os.environ.get("WINO_DASH_PARENT", os.getppid())), float(os.environ.get("WINO_DASH_DEADLINE_S", "86400")))
   # keep the protocol on the real stdout; anything printed by tinygrad or compilers lands on stderr
   proto = os.fdopen(os.dup(sys.stdout.fileno()), "w")
   os.dup2(sys.stderr.fileno(), sys.stdout.fileno())

@@ -1,6 +1,6 @@
 """A comparison: one spec run in several modes on one device, each mode in its own fresh process."""
 from __future__ import annotations
-import hashlib, json
+import hashlib, json, re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -58,7 +58,7 @@ def parse_request(raw:dict, *, caps:Caps|None=None, min_modes:int=1, max_repeat:
   return CompareRequest(spec, tuple(modes), device, tinygrad_version(), repeat, rerun)
 
 def _bounded(v, name:str, lo:int, hi:int) -> int:
-  if isinstance(v, bool) or not isinstance(v, (int, str)) or not str(v).strip().lstrip("+").isdigit():
+  if isinstance(v, bool) or not isinstance(v, (int, str)) or not re.fullmatch(r"\s*\+?[0-9]{1,18}\s*", str(v)):
     raise SpecError({name: f"must be an integer, got {str(v)[:40]!r}"})
   if not lo <= (n:=int(v)) <= hi: raise SpecError({name: f"must be in {lo}..{hi}, got {n}"})
   return n

@@ -8,12 +8,20 @@ from typing import Callable, Iterator
 class Mode:
   name: str
   title: str
-  # enter(spec) is a context manager; it yields a function that returns the mode's JSON report (or None)
+  # enter(spec) is a context manager; it yields a Report
   enter: Callable[..., contextlib.AbstractContextManager]
 
+@dataclass(frozen=True)
+class Report:
+  """What a mode says about its run: calling it gives the JSON report (or None); rewrites() the UOp rewrites NEW made
+  (each with .before and .after), for the graphs."""
+  json: Callable[[], dict | None]
+  rewrites: Callable[[], list] = lambda: []
+  def __call__(self) -> dict | None: return self.json()
+
 @contextlib.contextmanager
-def _baseline(spec) -> Iterator[Callable[[], dict | None]]:
-  yield lambda: None
+def _baseline(spec) -> Iterator[Report]:
+  yield Report(lambda: None)
 
 def old_applies(spec) -> str | None:
   """None when tinygrad's WINO=1 rewrites this conv (its own test in Tensor.conv2d), else why not."""
@@ -23,15 +31,15 @@ def old_applies(spec) -> str | None:
   return None
 
 @contextlib.contextmanager
-def _old(spec) -> Iterator[Callable[[], dict | None]]:
+def _old(spec) -> Iterator[Report]:
   from tinygrad.helpers import Context
   reason = old_applies(spec)
-  with Context(WINO=1): yield lambda: {"fired": reason is None, "reason": reason, "rewrites": []}
+  with Context(WINO=1): yield Report(lambda: {"fired": reason is None, "reason": reason, "rewrites": []})
 
 @contextlib.contextmanager
-def _new(spec) -> Iterator[Callable[[], dict | None]]:
+def _new(spec) -> Iterator[Report]:
   from wino_core.winograd import new_winograd
-  with new_winograd() as report: yield report.to_json
+  with new_winograd() as report: yield Report(report.to_json, lambda: report.rewrites)
 
 MODE_TABLE: dict[str, Mode] = {m.name: m for m in (
   Mode("baseline", "baseline (Tensor.conv2d)", _baseline),

@@ -85,7 +85,7 @@ def _int(v, field:str) -> int:
   if isinstance(v, bool): raise ValueError("must be an integer, not a boolean")
   if isinstance(v, int): return v
   if isinstance(v, float) and v.is_integer() and abs(v) < 2**53: return int(v)
-  if isinstance(v, str) and re.fullmatch(r"\s*[+-]?\d{1,18}\s*", v): return int(v)
+  if isinstance(v, str) and re.fullmatch(r"\s*[+-]?[0-9]{1,18}\s*", v): return int(v)  # ASCII digits only
   if isinstance(v, str) and not v.strip(): raise ValueError("is required (an integer)")
   raise ValueError(f"must be an integer, got {_show(v)}")
 

@@ -1,11 +1,11 @@
 """NEW: Winograd F(4x4,3x3) as a rewrite rule on tinygrad 0.14.0's rangeified graph (Lavin & Gray, arXiv:1509.09308).
 
 After `run_rangeify` a stride-1, dilation-1 3x3 conv is one REDUCE(ADD) over (cin, ky, kx) of
-x[b, cin, oy+ky, ox+kx] * w[co, cin, ky, kx]. Splitting each output axis as o = 4*t + u, it becomes:
-  1. XHAT[i,j, b, ty,tx, cin] = (Bt d B)[i,j]  for each 6x6 input tile d[p,q] = x[b, cin, 4ty+p, 4tx+q]  (materialized)
-  2. GHAT[i,j, co, cin]       = (G g Gt)[i,j]  for each 3x3 filter g = w[co, cin]                       (materialized)
-  3. MHAT[i,j, b, co, ty,tx]  = sum_cin XHAT * GHAT: a batched matmul per tile position (i,j)            (materialized)
-  4. out[b, co, oy, ox]       = (At M A)[oy%4, ox%4] with M = MHAT[:, :, b, co, oy//4, ox//4]             (replaces the REDUCE)
+x[b, cin, oy+ky, ox+kx] * w[co, cin, ky, kx]. Splitting each output axis as o = 4*t + u, it becomes four steps:
+  1. XHAT[b, ty, tx, i, j, cin] = (Bt d B)[i, j]  for each 6x6 input tile d[p, q] = x[b, cin, 4ty+p, 4tx+q]  (materialized)
+  2. GHAT[i, j, co, cin]        = (G g Gt)[i, j]  for each 3x3 filter g = w[co, cin]                       (materialized)
+  3. MHAT[b, co, ty, tx, i, j]  = sum_cin XHAT * GHAT: a matmul per tile position (i, j)                   (materialized)
+  4. out[b, co, oy, ox]         = (At M A)[oy%4, ox%4] with M = MHAT[b, co, oy//4, ox//4]                 (replaces the REDUCE)
 
 This is the only module of wino_core that touches tinygrad internals. `new_winograd()` installs the rule.
 """
@@ -39,8 +39,8 @@ def _entry(row:UOp, column:tuple, dtype) -> UOp:
 def kron(src:UOp, M:tuple[tuple, ...], outs:tuple[UOp, ...], ins:tuple[UOp, ...]) -> UOp:
   """(M x M x ...) src: apply M along every (out, in) axis pair, the Kronecker product of M with itself.
   src is written in the fresh ranges `ins`; the sum over each of them is unrolled here with the entries of M as
-  constants (zero entries skipped). One axis at a time: (M x M) vec(d) = vec(M d Mt), and the partial sums M d are
-  shared by every output column, so a 6x6 tile costs 2*6*6*nnz(row) multiply-adds instead of (6*6*nnz(row))^2/6."""
+  constants (zero entries skipped). One axis at a time, (M x M) vec(d) = vec(M d Mt): the partial sums M d are shared by
+  every output column, so a 6x6 tile of Bt costs 2*6*nnz(Bt) = 264 multiply-adds instead of nnz(Bt)^2 = 484."""
   for o, r in zip(outs, ins):
     terms = [_entry(o, col, src.dtype) * src.substitute({r: UOp.const(k, r.dtype)})
              for k in range(len(M[0])) if any(col:=tuple(row[k] for row in M))]
@@ -111,21 +111,39 @@ def _slides(o:UOp, s:int, k:UOp, d:int) -> bool:
   g = math.gcd(s, d)
   return d//g <= o.vmax and s//g <= k.vmax
 
+def _inline_views(x:UOp) -> UOp:
+  """Read through removable STAGEs of x back to the expressions they store, as pm_remove_bufferize would later. When two
+  convs share an input, rangeify stages the shared view with the window inside it (x[b, cin, oy+ky, ox+kx] indexed by
+  (b, co, oy, ox, cin, ky, kx)): the window only shows in the expression it stores."""
+  subs = {}
+  for u in x.toposort(gate=lambda u: u.op is not Ops.STAGE):
+    if u.op is not Ops.INDEX or (b:=u.src[0]).op is not Ops.STAGE or not b.arg.removable or len(b.src) != len(u.src): continue
+    if any(i.op is Ops.WHERE for i in u.src[1:]) or any(v.op is Ops.REDUCE for v in b.src[0].toposort(lambda v: v.op is not Ops.STAGE)):
+      continue  # keep gated (padded) reads and stored reduces: their cost or their masks are not ours to move
+    subs[u] = b.src[0].substitute({r: i for r, i in zip(b.src[1:], u.src[1:]) if r.op is Ops.RANGE})
+  return x.substitute(subs)
+
 def _match_conv(red:UOp, mul:UOp) -> _Conv|tuple[int, str]:
+  if (ret:=_match_conv_operands(red, *mul.src)) is not None: return ret
+  # no window in sight: it may be inside a staged view of the input
+  if (inlined:=tuple(_inline_views(s) for s in mul.src)) != mul.src and (ret:=_match_conv_operands(red, *inlined)) is not None: return ret
+  return 1, "NEW does not apply: the reduce has no sliding window (a matmul or a 1x1 convolution)"
+
+def _match_conv_operands(red:UOp, a:UOp, b:UOp) -> _Conv|tuple[int, str]|None:
   reduce_rngs = set(red.src[1:])
   def find_windows(x:UOp, other:UOp) -> dict[tuple[UOp, UOp], dict[tuple[int, int], list[UOp]]]:
     # a window is ADD(o*stride, k*dilation): k reduced and used by both operands, o an output range only x uses.
     # one (o, k) can show up in several forms (a padded stride-2 conv checks its bounds with o+k but loads at 2*o+k)
     found: dict[tuple[UOp, UOp], dict[tuple[int, int], list[UOp]]] = {}
     for u in x.toposort(gate=lambda u: u.op is not Ops.STAGE):
-      if u.op is not Ops.ADD or (a:=_scaled_range(u.src[0])) is None or (b:=_scaled_range(u.src[1])) is None: continue
-      (o, s), (k, d) = (a, b) if b[0] in reduce_rngs else (b, a)
+      if u.op is not Ops.ADD or (l:=_scaled_range(u.src[0])) is None or (r:=_scaled_range(u.src[1])) is None: continue
+      (o, s), (k, d) = (l, r) if r[0] in reduce_rngs else (r, l)
       if k in reduce_rngs and o not in reduce_rngs and k in other.ranges and o not in other.ranges and _slides(o, s, k, d):
         found.setdefault((o, k), {}).setdefault((s, d), []).append(u)
     return found
-  windows, act, wt = find_windows(mul.src[0], mul.src[1]), mul.src[0], mul.src[1]
-  if not windows: windows, act, wt = find_windows(mul.src[1], mul.src[0]), mul.src[1], mul.src[0]
-  if not windows: return 1, "NEW does not apply: the reduce has no sliding window (a matmul or a 1x1 convolution)"
+  windows, act, wt = find_windows(a, b), a, b
+  if not windows: windows, act, wt = find_windows(b, a), b, a
+  if not windows: return None
   # order the spatial axes as the reduce orders its kernel ranges (ky before kx)
   pairs = sorted(windows, key=lambda ok: red.src.index(ok[1]))
   sizes = [int(k.vmax)+1 for _, k in pairs]
@@ -139,6 +157,8 @@ def _match_conv(red:UOp, mul:UOp) -> _Conv|tuple[int, str]:
   if dilations != [1, 1]: return 2, f"NEW does not apply: dilation {show(dilations)} (the rule needs dilation 1)"
   if len({k for _, k in pairs}) != 2 or len({o for o, _ in pairs}) != 2:
     return 2, "NEW does not apply: the two windows share a range"
+  if any(r.src[0].op is not Ops.CONST for r in act.ranges | wt.ranges):
+    return 2, "NEW does not apply: symbolic shape (the tiles need a fixed size)"
   window_rngs = {r for p in pairs for r in p}
   # o and k may only reach the activation through the ADD(o, k) nodes we are going to replace
   cut = act.substitute({add: UOp.const(0) for p in pairs for add in windows[p][(1, 1)]})
@@ -220,14 +240,14 @@ def winograd_rewrite(ctx:_RuleContext, red:UOp, mul:UOp) -> UOp|None:
   out = kron(mhat.index(*outer, oy//4, ox//4, i, j), At, (oy % 4, ox % 4), (i, j))
 
   size = lambda rngs: prod(int(r.vmax)+1 for r in rngs)
-  groups = size(r for r in conv.act_outer if r in conv.wt_outer)
+  groups, cout = size(r for r in conv.act_outer if r in conv.wt_outer), size(conv.wt_outer)
+  batch = size(r for r in conv.act_outer if r not in conv.wt_outer)
   ctx.report.rewrites.append(Rewrite(
-    description=f"REDUCE(ADD, {acc.name}) over cin {size(conv.chans)}, ky 3, kx 3 "
-                f"(ranges {', '.join(f'r{r.arg[0]}' for r in red.src[1:])}) of "
-                f"{'MUL' if mul is red.src[0] else f'CAST(MUL {mul.dtype.name})'}(x, w)",
-    tiles={"batch": size(r for r in conv.act_outer if r not in conv.wt_outer), "groups": groups,
-           "cin": size(conv.chans)*groups, "cout": size(conv.wt_outer), "tiles_y": tiles_y, "tiles_x": tiles_x,
-           "out_h": oh, "out_w": ow},
+    description=f"REDUCE(ADD, {acc.name}) of {'MUL' if mul is red.src[0] else f'CAST(MUL {mul.dtype.name})'}(x, w) "
+                f"over cin {size(conv.chans)} x ky 3 x kx 3 ({' '.join(f'r{r.arg[0]}' for r in red.src[1:])}) -> "
+                f"batch {batch}, cout {cout}, {oh}x{ow}",
+    tiles={"batch": batch, "groups": groups, "cin": size(conv.chans)*groups, "cout": cout,
+           "tiles_y": tiles_y, "tiles_x": tiles_x, "out_h": oh, "out_w": ow},
     before=red, after=out))
   return out
 
@@ -247,7 +267,8 @@ def new_winograd() -> Iterator[WinogradReport]:
   Yields a WinogradReport that fills in as graphs are scheduled. The schedule cache is keyed on the tensor graph, not on
   this rule, so inside we run with SCACHE=0: a schedule made with the rule is never stored for a later run without it,
   a schedule stored without the rule is never reused here, and every graph goes through the rule (so it is reported).
-  Kernel, program and disk caches are keyed on the kernel's content and stay on."""
+  Kernel, program and disk caches are keyed on the kernel's content and stay on. run_rangeify is a process-wide global:
+  while installed, every thread's schedules get the rule, and installing it twice at once is refused."""
   global _installed
   if _installed is not None: raise RuntimeError("new_winograd() is already active")
   original, report = rangeify.run_rangeify, WinogradReport()
@@ -255,8 +276,9 @@ def new_winograd() -> Iterator[WinogradReport]:
   def run_rangeify_with_winograd(tsink:UOp, debug:bool=False) -> UOp:
     tsink = original(tsink, debug)
     report.graphs.append(graph := GraphReport())
-    if not any(u.op is Ops.REDUCE for u in tsink.toposort()): return tsink
-    start = max((u.arg[0] for u in tsink.toposort() if u.op is Ops.RANGE), default=-1) + 1
+    topo = tsink.toposort()
+    if not any(u.op is Ops.REDUCE for u in topo): return tsink
+    start = max((u.arg[0] for u in topo if u.op is Ops.RANGE), default=-1) + 1  # new ranges get ids no range has
     ret = graph_rewrite(tsink, pm_winograd, ctx=_RuleContext(tsink.device, graph, itertools.count(start)), name="winograd")
     return ret if graph.fired else tsink  # where the rule does not fire, the graph is exactly baseline's
 
