@@ -29,7 +29,7 @@ def job(jid:str):
   return jsonify(service.job_view(j))
 
 @bp.get("/devices")
-def devices(): return jsonify(service.runner().devices())
+def devices(): return jsonify(service.devices())
 
 @bp.get("/comparisons")
 def comparisons():

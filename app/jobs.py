@@ -5,7 +5,6 @@ import queue, threading, traceback, uuid
 from typing import Callable
 
 from wino_core.compare import CompareRequest, compare
-from wino_core.devices import probe
 
 class QueueFull(Exception):
   """Refused: too many jobs queued, in all or for this client."""
@@ -52,10 +51,6 @@ class InProcessRunner:
       job, new = admit(self.store, req, client, self.max_queue, self.max_per_client)
       if new: self._queue_for(req.device).put((job["id"], req))
     return job
-
-  def devices(self) -> dict:
-    """The device catalogue requests are checked against and the picker lists: what tinygrad opens here."""
-    return probe()
 
   def _queue_for(self, device:str) -> queue.Queue:
     if (q:=self._queues.get(device)) is None:

@@ -21,7 +21,7 @@ def form_defaults(spec:ConvSpec|None=None) -> dict:
   return {**d, "kernel": "x".join(map(str, d["kernel"])), "padding": ",".join(map(str, d["padding"])) if isinstance(d["padding"], list) else d["padding"]}
 
 def render_form(values:dict, errors:dict, modes, device:str|None, status:int=200):
-  info = service.runner().devices()
+  info = service.devices()
   return render_template("new.html", values=values, errors=errors, modes=list(modes), all_modes=MODES, dtypes=DTYPES,
                          devices=info["devices"], device=device, probe_error=info.get("error")), status
 

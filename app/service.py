@@ -9,10 +9,16 @@ from wino_core.spec import SpecError
 def store(): return current_app.extensions["wino"]["store"]
 def runner(): return current_app.extensions["wino"]["runner"]
 
+def devices() -> dict:
+  """The device catalogue (picker, /api/devices, request checks): the runner's own where it has one (queue mode: the
+  live workers' devices), else what tinygrad opens here."""
+  from wino_core.devices import probe
+  return runner().devices() if hasattr(runner(), "devices") else probe()
+
 def submit(raw:dict, client:str) -> tuple[CompareRequest, dict | None]:
   """Validates and queues. Returns (request, job); job is None when the comparison is already stored.
   Raises SpecError (bad input) or QueueFull (QueueDown: the queue cannot be reached)."""
-  req = parse_request(raw, min_modes=2, max_repeat=100, devices=runner().devices()["devices"])
+  req = parse_request(raw, min_modes=2, max_repeat=100, devices=devices()["devices"])
   if store().get_comparison(req.id) is not None: return req, None
   return req, runner().submit(req, client)
 
@@ -31,4 +37,4 @@ def job_view(job:dict) -> dict:
   return {"job": job["id"], "id": job["comparison_id"], "state": job["state"], "progress": job["progress"], "message": job["message"],
           "url": url_for("pages.result", cid=job["comparison_id"])}
 
-__all__ = ["SpecError", "submit", "job_view", "store", "runner"]
+__all__ = ["SpecError", "submit", "job_view", "store", "runner", "devices"]
