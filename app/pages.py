@@ -27,11 +27,11 @@ def render_form(values:dict, errors:dict, modes, device:str|None, status:int=200
 
 @bp.get("/")
 def new():
-  """The form, prefilled from the query (a re-run or a shared link) or with the seeds' shape."""
-  try: spec = ConvSpec.from_query(request.query_string.decode()) if request.args else None
-  except SpecError: spec = None
+  """The form, prefilled from the query (a shared link, "edit and compare") or with the seeds' shape."""
   modes = [m for m in request.args.get("modes", "").split(",") if m in MODES] or list(MODES)
-  return render_form(form_defaults(spec), {}, modes, request.args.get("device"))
+  try: values, errors = form_defaults(ConvSpec.from_query(request.query_string.decode()) if request.args else None), {}
+  except SpecError as e: values, errors = {**form_defaults(), **{k: v for k, v in request.args.items() if k in FIELDS}}, e.errors
+  return render_form(values, errors, modes, request.args.get("device"), 400 if errors else 200)
 
 @bp.post("/")
 def submit():

@@ -1,10 +1,10 @@
 """What the pages and the API share: submitting a request and reading results. No HTTP here."""
 from __future__ import annotations
+import threading
 from collections import OrderedDict
 from flask import current_app
 
 from wino_core.compare import CompareRequest, parse_request
-from wino_core.spec import SpecError
 
 def store(): return current_app.extensions["wino"]["store"]
 def runner(): return current_app.extensions["wino"]["runner"]
@@ -22,13 +22,18 @@ def submit(raw:dict, client:str) -> tuple[CompareRequest, dict | None]:
   if store().get_comparison(req.id) is not None: return req, None
   return req, runner().submit(req, client)
 
+_cache_lock = threading.Lock()
 def cached_page(key:tuple, render):
   """Stored comparisons never change, so a rendered view of one can be kept; a bounded LRU per app keeps memory flat."""
   cache = current_app.extensions["wino"].setdefault("pages", OrderedDict())
-  if (html:=cache.get(key)) is None:
-    html = cache[key] = render()
+  with _cache_lock:
+    if (html:=cache.get(key)) is not None:
+      cache.move_to_end(key)
+      return html
+  html = render()  # outside the lock: two threads may render the same view once each, never wait on each other
+  with _cache_lock:
+    cache[key] = html
     while len(cache) > current_app.config["PAGE_CACHE_SIZE"]: cache.popitem(last=False)
-  else: cache.move_to_end(key)
   return html
 
 def job_view(job:dict) -> dict:
@@ -36,5 +41,3 @@ def job_view(job:dict) -> dict:
   from flask import url_for
   return {"job": job["id"], "id": job["comparison_id"], "state": job["state"], "progress": job["progress"], "message": job["message"],
           "url": url_for("pages.result", cid=job["comparison_id"])}
-
-__all__ = ["SpecError", "submit", "job_view", "store", "runner", "devices"]
