@@ -72,5 +72,6 @@ class InProcessRunner:
     def on_progress(mode:str, phase:str):
       progress["modes"][mode], progress["current"] = phase, mode
       self.store.update_job(jid, progress=progress)
-    cmp = self.run_comparison(req.spec, req.modes, req.device, repeat=req.repeat, timeout_s=self.run_timeout_s, on_progress=on_progress)
+    cmp = self.run_comparison(req.spec, req.modes, req.device, repeat=req.repeat, timeout_s=self.run_timeout_s,
+                              force_new=req.force_new, on_progress=on_progress)
     record_result(self.store, jid, req.id, req.to_dict(), cmp, progress)

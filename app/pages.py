@@ -37,7 +37,7 @@ def new():
 def submit():
   f = request.form
   raw_spec = {k: f[k] for k in FIELDS if k in f and k != "bias"} | {"bias": "bias" in f}  # a missing field takes its default
-  raw = {"spec": raw_spec, "modes": f.getlist("modes"), "device": f.get("device") or None}
+  raw = {"spec": raw_spec, "modes": f.getlist("modes"), "device": f.get("device") or None, "force_new": "force_new" in f}
   if f.get("rerun"): raw["rerun"] = time.time_ns() // 1_000_000  # a re-run gets a permalink of its own
   try: req, job = service.submit(raw, request.remote_addr or "")
   except SpecError as e: return render_form(raw_spec, e.errors, raw["modes"], raw["device"], 400)
@@ -81,7 +81,7 @@ def result_html(cid:str):
 def reproducer(cid:str):
   from wino_core.reproducer import reproducer_script
   c = load(cid)
-  script = reproducer_script(parse_spec(c["spec"]), list(c["runs"]), c["device"].split("@")[0])  # "CUDA@gpu-1": a worker's device
+  script = reproducer_script(parse_spec(c["spec"]), list(c["runs"]), c["device"].split("@")[0], bool(c.get("request", {}).get("force_new")))  # "CUDA@gpu-1": a worker's device
   return Response(script, mimetype="text/x-python", headers={"Content-Disposition": f'attachment; filename="wino-dash-{cid}.py"'})
 
 HISTORY_FILTERS = ("batch", "cin", "cout", "h", "w", "dtype")

@@ -110,7 +110,7 @@ def result_context(c:dict, args, standalone:bool=False) -> dict:
           "opts": opts, "label": label, "view_url": view_url, "summary": [summary_row(m, r) for m, r in runs.items()],
           "charts": script_json(chart_data(runs)), "highlight": highlight_source, "kernel_name": kernel_name_html,
           "created": datetime.datetime.fromtimestamp(c["created"], datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-          "rerun_query": spec.to_query() + "&modes=" + ",".join(runs) + "&device=" + c["device"],
+          "rerun_query": spec.to_query() + "&modes=" + ",".join(runs) + "&device=" + c["device"] + ("&force_new=1" if c.get("request", {}).get("force_new") else ""),
           "graphs": {m: r.get("graphs") for m, r in runs.items()}, "layout_lib": LAYOUT_LIB,
           "standalone": standalone, "assets": inline_assets() if standalone else None}
 

@@ -151,3 +151,17 @@ def test_rerun_makes_a_new_comparison_from_the_same_spec(stored):
   assert job["id"] != stored["id"], "a re-run gets a permalink of its own"
   assert wait_done(c, "/api" + r.headers["Location"])["state"] == "done"
   assert c.get(f"/c/{job['id']}.json").get_json()["spec"] == c.get(f"/c/{stored['id']}.json").get_json()["spec"]
+
+def test_force_new_skips_the_cost_model_and_has_its_own_permalink(client):
+  body = {"spec": SMALL, "modes": ["baseline", "new"], "device": "CPU", "repeat": 1}
+  plain, forced = client.post("/api/compare", json=body).get_json(), client.post("/api/compare", json={**body, "force_new": True}).get_json()
+  assert plain["id"] != forced["id"]
+  for b in (plain, forced): assert wait_done(client, b["status_url"])["state"] == "done"
+  runs = {name: client.get(f"/c/{b['id']}.json").get_json()["runs"]["new"] for name, b in (("plain", plain), ("forced", forced))}
+  assert not runs["plain"]["winograd"]["fired"] and "falls back to the direct conv" in runs["plain"]["message"]
+  assert len(runs["plain"]["kernels"]) == 1
+  assert runs["forced"]["winograd"]["fired"] and len(runs["forced"]["kernels"]) == 4
+  page = client.get(f"/c/{forced['id']}").get_data(as_text=True)
+  assert 'id="forced"' in page and 'name="force_new" value="on"' in page
+  assert "FORCE_NEW = True" in client.get(f"/c/{forced['id']}.py").get_data(as_text=True)
+  assert client.post("/api/compare", json={**body, "force_new": "yes"}).get_json()["field"] == "force_new"

@@ -9,7 +9,8 @@ playwright = pytest.importorskip("playwright.sync_api")
 @pytest.fixture(scope="module")
 def comparison(server) -> dict:
   """baseline vs NEW of a small conv, through the API of the real server; returns the stored JSON"""
-  body = {"spec": {"batch": 1, "cin": 3, "cout": 4, "h": 10, "w": 10, "padding": 1}, "modes": ["baseline", "new"], "device": "CPU", "repeat": 1}
+  body = {"spec": {"batch": 1, "cin": 3, "cout": 4, "h": 10, "w": 10, "padding": 1}, "modes": ["baseline", "new"], "device": "CPU", "repeat": 1,
+          "force_new": True}  # under NEW's cost model: forced, to draw its graphs
   req = urllib.request.Request(server.url + "/api/compare", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
   r = json.loads(urllib.request.urlopen(req, timeout=30).read())
   end = time.monotonic() + 180

@@ -62,7 +62,8 @@ class Report:
   def to_json(self) -> dict: return {"fired": self.fired}
 
 @contextlib.contextmanager
-def new_winograd() -> Iterator[Report]:
+def new_winograd(force:bool=False) -> Iterator[Report]:
+  assert force, "the script passes the comparison's force_new"
   with Context(WINO=1): yield Report(fired=True)
 '''
 
@@ -70,7 +71,7 @@ def test_new_embeds_the_rule_and_uses_it(small_runs, tmp_path, monkeypatch):
   spec, runs = small_runs
   monkeypatch.setattr(reproducer, "NEW_RULE_PATH", rule:=tmp_path / "winograd.py")
   rule.write_text(STAND_IN)
-  text = reproducer_script(spec, ["new"], "CPU")
+  text = reproducer_script(spec, ["new"], "CPU", force_new=True)
   assert STAND_IN in text
   p = run_script(text, tmp_path)
   assert p.returncode == 0, p.stderr
@@ -87,7 +88,9 @@ def test_new_without_the_rule_says_so(small_runs, tmp_path, monkeypatch):
 def test_new_rule_reproduces_run_mode(small_runs, tmp_path):
   from wino_core.run import run_mode
   spec, _ = small_runs
-  p = run_script(reproducer_script(spec, ["new"], "CPU"), tmp_path)
+  p = run_script(reproducer_script(spec, ["new"], "CPU", force_new=True), tmp_path)
   assert p.returncode == 0, p.stderr
   printed = printed_modes(p.stdout)["new"]
-  assert printed["kernels"] == [k["name"] for k in run_mode(spec, "new", "CPU", repeat=1, warmup=0).kernels] and printed["rel"] < 1e-4
+  forced = run_mode(spec, "new", "CPU", repeat=1, warmup=0, force_new=True)
+  assert forced.winograd["fired"] and len(forced.kernels) == 4, "this small conv is under the cost model: forced, NEW fires"
+  assert printed["kernels"] == [k["name"] for k in forced.kernels] and printed["rel"] < 1e-4

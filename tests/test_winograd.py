@@ -1,6 +1,6 @@
 """NEW (wino_core.winograd): where it fires, that it is right, where it leaves tinygrad alone, and how it installs.
 Small shapes on CPU; every conv is checked against the float64 numpy reference."""
-import json, math
+import json, math, re
 import numpy as np
 import pytest
 from tinygrad import Tensor, dtypes
@@ -35,11 +35,12 @@ def ref_padding(padding):
   left, right, top, bottom = padding
   return (top, bottom, left, right)
 
-def conv(mode, x, wt, b, dtype=dtypes.float, **kw):
-  """one conv under mode baseline / old / new: (kernels, output, report or None)"""
+def conv(mode, x, wt, b, dtype=dtypes.float, layout=None, force=True, **kw):
+  """one conv under mode baseline / old / new: (kernels, output, report or None). These shapes are small: NEW is
+  forced past its cost model unless a test says otherwise."""
   xt, wtt, bt = tensors(x, wt, b, dtype)
   if mode == "new":
-    with new_winograd() as report: kernels, out = realize(xt.conv2d(wtt, bt, **kw))
+    with new_winograd(layout, force=force) as report: kernels, out = realize(xt.conv2d(wtt, bt, **kw))
     return kernels, out, report
   with Context(WINO=int(mode == "old")): kernels, out = realize(xt.conv2d(wtt, bt, **kw))
   return kernels, out, None
@@ -121,15 +122,46 @@ def test_does_not_fire_and_leaves_kernels_alone(name, xs, ws, kw, word):
 def test_matmul_does_not_fire():
   a, b = Tensor.randn(8, 16).realize(), Tensor.randn(16, 4).realize()
   base_kernels, _ = realize(a @ b)
-  with new_winograd() as report: kernels, _ = realize(a @ b)
+  with new_winograd(force=True) as report: kernels, _ = realize(a @ b)
   assert not report.fired and "no sliding window" in report.reason and kernels == base_kernels
+
+# *** the cost model, and the layouts ***
+
+def test_cost_model_leaves_small_convs_to_the_direct_conv():
+  x, wt, _ = inputs(1, 2, 2, 6, 6)
+  base, _, _ = conv("baseline", x, wt, None, padding=1)
+  kernels, out, report = conv("new", x, wt, None, padding=1, force=False)
+  assert not report.fired and "falls back to the direct conv" in report.reason and "FLOPs" in report.reason
+  assert kernels == base
+  kernels, out, report = conv("new", x, wt, None, padding=1, force=True)
+  assert report.fired and len(kernels) == 4
+  assert max_errors(out, conv2d_reference(x, wt, padding=(1,)*4))[1] <= 1e-4
+
+@pytest.mark.parametrize("batch,cin,cout,h,w,padding,groups,bias", [FIRES[0], FIRES[3], FIRES[6], FIRES[7]])
+def test_gpu_layout_is_right_too(batch, cin, cout, h, w, padding, groups, bias):
+  """The layout GPUs get ((i, j) outermost, tiles contiguous), checked here on the CPU."""
+  x, wt, b = inputs(batch, cin, cout, h, w, groups=groups, bias=bias)
+  kernels, out, report = conv("new", x, wt, b, layout="gpu", padding=padding, groups=groups)
+  assert report.fired and len(kernels) == 4
+  assert max_errors(out, conv2d_reference(x, wt, b, padding=ref_padding(padding), groups=groups))[1] <= 1e-4
+
+def test_gpu_layout_float16_stores_half_and_stays_within_twice_old():
+  x, wt, _ = inputs(1, 8, 8, 12, 12, dtype=np.float16)
+  ref = conv2d_reference(x, wt, padding=(1,)*4)
+  _, old, _ = conv("old", x, wt, None, dtype=dtypes.half, padding=1)
+  kernels, new, report = conv("new", x, wt, None, dtype=dtypes.half, layout="gpu", padding=1)
+  # XHAT, GHAT, MHAT: does the kernel write (its first parameter, data0) floats?
+  stores_float = lambda kernels: [bool(re.search(r"\bfloat\*\s*(restrict\s+|__restrict__\s+)?data0", src)) for _, src in kernels[:3]]
+  assert report.fired and stores_float(kernels) == [False]*3
+  assert stores_float(conv("new", x, wt, None, dtype=dtypes.half, layout="cpu", padding=1)[0]) == [True]*3
+  assert max_errors(new, ref)[1] <= 2 * max_errors(old, ref)[1]
 
 # *** as part of a larger graph ***
 
 def test_conv_bias_relu():
   x, wt, b = inputs(2, 3, 5, 10, 9, bias=True)
   xt, wtt, bt = tensors(x, wt, b)
-  with new_winograd() as report: kernels, out = realize(xt.conv2d(wtt, bt, padding=1).relu())
+  with new_winograd(force=True) as report: kernels, out = realize(xt.conv2d(wtt, bt, padding=1).relu())
   assert report.fired and len(kernels) == 4  # bias and relu fuse into the output kernel
   assert max_errors(out, np.maximum(conv2d_reference(x, wt, b, padding=(1,)*4), 0))[1] <= 1e-4
 
@@ -137,7 +169,7 @@ def test_two_stacked_convs():
   x, w1, _ = inputs(1, 3, 6, 11, 10)
   w2 = np.random.default_rng(3).standard_normal((4, 6, 3, 3)).astype(np.float32)
   xt, w1t, w2t = Tensor(x), Tensor(w1), Tensor(w2)
-  with new_winograd() as report: kernels, out = realize(xt.conv2d(w1t, padding=1).relu().conv2d(w2t))
+  with new_winograd(force=True) as report: kernels, out = realize(xt.conv2d(w1t, padding=1).relu().conv2d(w2t))
   assert len(report.rewrites) == 2 and report.rewrites[0].tiles["cout"] != report.rewrites[1].tiles["cout"]
   assert sum(n.endswith("_6_6") for n, _ in kernels) >= 4  # an XHAT and a GHAT per conv
   ref = conv2d_reference(np.maximum(conv2d_reference(x, w1, padding=(1,)*4), 0), w2)
@@ -148,14 +180,14 @@ def test_two_convs_of_one_input():
   x, w1, _ = inputs(2, 4, 5, 10, 9)
   w2 = np.random.default_rng(4).standard_normal((5, 4, 3, 3)).astype(np.float32)
   xt = Tensor(x)
-  with new_winograd() as report: _, out = realize(xt.conv2d(Tensor(w1), padding=1) + xt.conv2d(Tensor(w2), padding=1))
+  with new_winograd(force=True) as report: _, out = realize(xt.conv2d(Tensor(w1), padding=1) + xt.conv2d(Tensor(w2), padding=1))
   assert len(report.rewrites) == 2
   assert max_errors(out, conv2d_reference(x, w1, padding=(1,)*4) + conv2d_reference(x, w2, padding=(1,)*4))[1] <= 1e-4
 
 def test_conv_of_a_computed_input():
   x, wt, _ = inputs(2, 3, 4, 9, 9)
   xt, wtt, _ = tensors(x, wt, None)
-  with new_winograd() as report: _, out = realize((xt*2+1).conv2d(wtt, padding=1))
+  with new_winograd(force=True) as report: _, out = realize((xt*2+1).conv2d(wtt, padding=1))
   assert report.fired
   assert max_errors(out, conv2d_reference(x.astype(np.float64)*2+1, wt, padding=(1,)*4))[1] <= 1e-4
 
@@ -190,7 +222,7 @@ def test_restores_run_rangeify_exactly():
 def test_report():
   x, wt, b = inputs(1, 2, 3, 6, 7, bias=True)
   xt, wtt, bt = tensors(x, wt, b)
-  with new_winograd() as report:
+  with new_winograd(force=True) as report:
     realize(xt.conv2d(wtt, bt, padding=1))
     realize(xt + 1)  # a second graph, with nothing to rewrite
   assert len(report.graphs) == 2 and report.graphs[0].fired and not report.graphs[1].fired

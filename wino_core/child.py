@@ -53,7 +53,7 @@ def run(req:dict, out) -> dict:
 
   emit(out, phase="compiling")
   cap = LinearCapture()
-  with MODE_TABLE[mode].enter(spec) as report:
+  with MODE_TABLE[mode].enter(spec, force_new=bool(req.get("force_new"))) as report:
     st = time.perf_counter()
     result_t = build_conv(spec, x, w, b)
     with cap.installed(): result_t.realize()

@@ -16,6 +16,7 @@ def _compare_args(p:argparse.ArgumentParser):
   p.add_argument("--device", default=None, help="default: tinygrad's default device")
   p.add_argument("--repeat", default=10, type=int, help="timed runs per kernel after warm-up (default 10)")
   p.add_argument("--timeout", default=None, type=float, metavar="S", help="wall-clock limit per mode")
+  p.add_argument("--force-new", action="store_true", help="NEW skips its cost model (rewrites convs it would leave alone)")
   p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
 def _fmt_s(x) -> str: return "-" if x is None else f"{x*1e3:.3f} ms" if x < 1 else f"{x:.2f} s"
@@ -45,7 +46,7 @@ def cmd_compare(a) -> int:
     print(f"wino-dash: error: {e}", file=sys.stderr)
     return 2
   progress = None if a.json else (lambda mode, phase: print(f"  {mode}: {phase}", file=sys.stderr, flush=True))
-  cmp = compare(spec, modes, device, repeat=a.repeat, timeout_s=a.timeout, on_progress=progress)
+  cmp = compare(spec, modes, device, repeat=a.repeat, timeout_s=a.timeout, force_new=a.force_new, on_progress=progress)
   if a.json: print(json.dumps(cmp))
   else: print_table(cmp)
   return 0

@@ -29,10 +29,11 @@ class CompareRequest:
   tinygrad: str
   repeat: int = 10
   rerun: int = 0
+  force_new: bool = False   # NEW skips its cost model (to inspect what it makes of a conv it would leave alone)
 
   def to_dict(self) -> dict:
     return {"spec": self.spec.to_dict(), "modes": list(self.modes), "device": self.device, "tinygrad": self.tinygrad,
-            "repeat": self.repeat, **({"rerun": self.rerun} if self.rerun else {})}
+            "repeat": self.repeat, **({"rerun": self.rerun} if self.rerun else {}), **({"force_new": True} if self.force_new else {})}
   @property
   def id(self) -> str: return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
 
@@ -41,7 +42,7 @@ def parse_request(raw:dict, *, caps:Caps|None=None, min_modes:int=1, max_repeat:
   `devices`: the catalogue to check the device against (default: what tinygrad opens here)."""
   from wino_core.devices import check_device, default_device
   if not isinstance(raw, dict): raise SpecError({"request": "must be a JSON object"})
-  if (extra:=set(raw) - {"spec", "modes", "device", "repeat", "rerun"}): raise SpecError({sorted(extra)[0][:40]: "unknown field"})
+  if (extra:=set(raw) - {"spec", "modes", "device", "repeat", "rerun", "force_new"}): raise SpecError({sorted(extra)[0][:40]: "unknown field"})
   errors: dict[str, str] = {}
   def field(fn):
     try: return fn()
@@ -54,8 +55,9 @@ def parse_request(raw:dict, *, caps:Caps|None=None, min_modes:int=1, max_repeat:
   device = raw.get("device") or default_device(devices)
   if not isinstance(device, str): errors["device"] = "must be a device name"
   else: field(lambda: check_device(spec, device, devices))
+  if not isinstance(force_new:=raw.get("force_new", False), bool): errors["force_new"] = "must be true or false"
   if errors: raise SpecError(errors)
-  return CompareRequest(spec, tuple(modes), device, tinygrad_version(), repeat, rerun)
+  return CompareRequest(spec, tuple(modes), device, tinygrad_version(), repeat, rerun, force_new)
 
 def _bounded(v, name:str, lo:int, hi:int) -> int:
   if isinstance(v, bool) or not isinstance(v, (int, str)) or not re.fullmatch(r"\s*\+?[0-9]{1,18}\s*", str(v)):
@@ -64,12 +66,12 @@ def _bounded(v, name:str, lo:int, hi:int) -> int:
   return n
 
 def compare(spec:ConvSpec, modes:list[str]|tuple[str, ...], device:str, *, repeat:int=10, timeout_s:float|None=None,
-            on_progress:Callable[[str, str], None]|None=None) -> dict:
+            force_new:bool=False, on_progress:Callable[[str, str], None]|None=None) -> dict:
   """Run every mode, one after another (never in parallel: they would skew each other's times)."""
   runs: dict[str, RunResult] = {}
   for mode in modes:
     if on_progress: on_progress(mode, "starting")
     kw = {"timeout_s": timeout_s} if timeout_s else {}
-    runs[mode] = run_mode(spec, mode, device, repeat=repeat, on_phase=(lambda p, m=mode: on_progress(m, p)) if on_progress else None, **kw)
+    runs[mode] = run_mode(spec, mode, device, repeat=repeat, force_new=force_new, on_phase=(lambda p, m=mode: on_progress(m, p)) if on_progress else None, **kw)
     if on_progress: on_progress(mode, runs[mode].status)
   return comparison_dict(spec, device, tinygrad_version(), runs)

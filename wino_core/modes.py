@@ -8,7 +8,7 @@ from typing import Callable, Iterator
 class Mode:
   name: str
   title: str
-  # enter(spec) is a context manager; it yields a Report
+  # enter(spec, force_new=False) is a context manager; it yields a Report
   enter: Callable[..., contextlib.AbstractContextManager]
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class Report:
   def __call__(self) -> dict | None: return self.json()
 
 @contextlib.contextmanager
-def _baseline(spec) -> Iterator[Report]:
+def _baseline(spec, **_) -> Iterator[Report]:
   yield Report(lambda: None)
 
 def old_applies(spec) -> str | None:
@@ -31,15 +31,15 @@ def old_applies(spec) -> str | None:
   return None
 
 @contextlib.contextmanager
-def _old(spec) -> Iterator[Report]:
+def _old(spec, **_) -> Iterator[Report]:
   from tinygrad.helpers import Context
   reason = old_applies(spec)
   with Context(WINO=1): yield Report(lambda: {"fired": reason is None, "reason": reason, "rewrites": []})
 
 @contextlib.contextmanager
-def _new(spec) -> Iterator[Report]:
+def _new(spec, force_new:bool=False) -> Iterator[Report]:
   from wino_core.winograd import new_winograd
-  with new_winograd() as report: yield Report(report.to_json, lambda: report.rewrites)
+  with new_winograd(force=force_new) as report: yield Report(report.to_json, lambda: report.rewrites)
 
 MODE_TABLE: dict[str, Mode] = {m.name: m for m in (
   Mode("baseline", "baseline (Tensor.conv2d)", _baseline),

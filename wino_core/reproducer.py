@@ -29,7 +29,7 @@ _MAIN = '''def new_winograd():
   linecache.cache[name] = (len(NEW_RULE_SOURCE), None, NEW_RULE_SOURCE.splitlines(True), name)
   sys.modules["winograd"] = module = types.ModuleType("winograd")
   exec(compile(NEW_RULE_SOURCE, name, "exec"), module.__dict__)
-  return module.new_winograd()
+  return module.new_winograd(force=FORCE_NEW)
 
 MODES = {"baseline": contextlib.nullcontext, "old": lambda: Context(WINO=1), "new": new_winograd}
 
@@ -93,7 +93,7 @@ def _spec_literal(spec:ConvSpec) -> str:
   derived = ", ".join(f"{name}={getattr(spec, name)!r}" for name, v in vars(ConvSpec).items() if isinstance(v, property))
   return f"SimpleNamespace({fields},\n                       {derived})"
 
-def reproducer_script(spec:ConvSpec, modes:list[str], device:str) -> str:
+def reproducer_script(spec:ConvSpec, modes:list[str], device:str, force_new:bool=False) -> str:
   """The script's text. Run as `python repro.py [--source]`: each mode runs in a fresh process and prints its kernels'
   names, their count and the largest error against a float64 numpy reference; --source adds the generated code."""
   new_rule = NEW_RULE_PATH.read_text() if "new" in modes and NEW_RULE_PATH.exists() else None
@@ -102,7 +102,7 @@ def reproducer_script(spec:ConvSpec, modes:list[str], device:str) -> str:
          f"prints the kernels tinygrad generates and the largest error against a float64 numpy reference.\n"
          f'The functions under a "# wino_core/..." line are wino-dash\'s own, copied verbatim."""')
   parts = [doc + "\n" + _HEADER,
-           f"SPEC = {_spec_literal(spec)}\nDEVICE = {device!r}\nRUN_MODES = {list(modes)!r}",
+           f"SPEC = {_spec_literal(spec)}\nDEVICE = {device!r}\nRUN_MODES = {list(modes)!r}\nFORCE_NEW = {force_new!r}  # NEW skips its cost model",
            _embedded(make_inputs, build_conv, conv2d_reference, max_errors, LinearCapture, program_calls),
            "# wino_core/winograd.py, the NEW rule, verbatim\nNEW_RULE_SOURCE = " + (_literal(new_rule) if new_rule is not None else "None"),
            _MAIN]

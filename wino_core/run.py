@@ -13,9 +13,11 @@ DEFAULT_MEMORY_MB = 8192
 CHILD_ENV = {"CACHELEVEL": "0", "PARALLEL": "0", "PYTHONUNBUFFERED": "1"}
 
 def run_mode(spec:ConvSpec, mode:str, device:str, *, repeat:int=10, warmup:int=2, timeout_s:float=DEFAULT_TIMEOUT_S,
-             memory_mb:int|None=DEFAULT_MEMORY_MB, on_phase:Callable[[str], None]|None=None, fault:str|None=None) -> RunResult:
-  """`fault` (crash, hang, oom, raise) makes the child fail on purpose: it exists for tests of this very handling."""
-  req = {"spec": spec.to_dict(), "mode": mode, "device": device, "repeat": repeat, "warmup": warmup, "fault": fault}
+             memory_mb:int|None=DEFAULT_MEMORY_MB, on_phase:Callable[[str], None]|None=None, force_new:bool=False,
+             fault:str|None=None) -> RunResult:
+  """`force_new` makes NEW skip its cost model. `fault` (crash, hang, oom, raise) makes the child fail on purpose: it
+  exists for tests of this very handling."""
+  req = {"spec": spec.to_dict(), "mode": mode, "device": device, "repeat": repeat, "warmup": warmup, "force_new": force_new, "fault": fault}
   base = {"mode": mode, "device": device}
   # GPU runtimes reserve huge virtual address ranges: the address-space limit is only applied to CPU-side devices
   limit_memory = memory_mb is not None and device.split(":")[0] in ("CPU", "CLANG", "LLVM", "PYTHON")

@@ -10,7 +10,7 @@ x[b, cin, oy+ky, ox+kx] * w[co, cin, ky, kx]. Splitting each output axis as o = 
 This is the only module of wino_core that touches tinygrad internals. `new_winograd()` installs the rule.
 """
 from __future__ import annotations
-import contextlib, functools, itertools, math, operator
+import contextlib, functools, itertools, math, operator, os
 from dataclasses import dataclass, field
 from typing import Iterator
 from tinygrad.dtype import AddrSpace
@@ -171,11 +171,42 @@ def _match_conv_operands(red:UOp, a:UOp, b:UOp) -> _Conv|tuple[int, str]|None:
 
 # *** the rewrite ***
 
+@dataclass(frozen=True)
+class Layout:
+  """Where the tile position (i, j) and cin go in XHAT/GHAT/MHAT, and what XHAT/GHAT are stored in. Measured:
+  - "cpu": (i, j) inside each tile's block, cin innermost, float32 storage. The batched product's reduce over cin is
+    contiguous in both operands (vector dot products); (i, j) outermost makes XHAT's kernel write 36 streams a power of
+    two apart that fight over the same cache sets (10x slower). Half math is emulated on CPUs: transforms stay float.
+  - "gpu": (i, j) outermost, then cin, then the tiles / cout contiguous: XHAT[i, j, cin, b, ty, tx], GHAT[i, j, cin, co],
+    MHAT[i, j, b, co, ty, tx], stored in the conv's dtype. Each (i, j) is a plain (cin, b*tiles) x (cin, cout) matmul whose
+    loads coalesce across threads (the cpu layout strides them by 36*cin; OLD's XHAT[i, j, b, cin, ty, tx] is no
+    plain matrix): on an H100 0.55-0.8x OLD's time where the cpu layout took 1.2-1.3x. A float16 product is MUL in half
+    reduced in float, the form tinygrad maps to tensor cores (4x faster than a float32 product there)."""
+  name: str
+  ij_outer: bool
+  store_in_input_dtype: bool
+  # the cost model: under this many FLOPs (of the direct conv) Winograd's 4 kernels cost more than the multiplies they
+  # save, and the rule leaves the conv to tinygrad. Measured: on an H100 a 4.7 MFLOP conv ran 2.1x slower as NEW and a
+  # 302 MFLOP one 0.8x; on a 2-core CPU an 18 KFLOP one 1.3x slower and a 295 KFLOP one 0.6x.
+  min_flops: int
+
+LAYOUTS = {"cpu": Layout("cpu", ij_outer=False, store_in_input_dtype=False, min_flops=2**17),
+           "gpu": Layout("gpu", ij_outer=True, store_in_input_dtype=True, min_flops=2**26)}
+
+def layout_for(device:str|tuple[str, ...]|None, name:str|None=None) -> Layout:
+  """"auto" (the default, or $WINO_DASH_NEW_LAYOUT): "gpu" on devices with local memory (GPUs), "cpu" elsewhere."""
+  if (name:=name or os.environ.get("WINO_DASH_NEW_LAYOUT", "auto")) != "auto": return LAYOUTS[name]
+  from tinygrad import Device
+  dev = device[0] if isinstance(device, tuple) else device
+  return LAYOUTS["gpu" if dev is not None and Device[dev].renderer.has_local else "cpu"]
+
 @dataclass
 class _RuleContext:
   device: str|tuple[str, ...]|None
   report: GraphReport
   next_range: Iterator[int]
+  layout: Layout
+  force: bool = False                           # skip the cost model (inspection)
   ours: set[UOp] = field(default_factory=set)   # REDUCEs this rule made (MHAT): never matched again
   def new_range(self, size:int, axis_type=AxisType.WEAK) -> UOp: return UOp.range(size, next(self.next_range), axis_type)
   def fresh(self, rngs:list[UOp], axis_type=AxisType.WEAK) -> list[UOp]: return [self.new_range(int(r.vmax)+1, axis_type) for r in rngs]
@@ -201,45 +232,53 @@ def winograd_rewrite(ctx:_RuleContext, red:UOp, mul:UOp) -> UOp|None:
   (oy, ky, adds_y), (ox, kx, adds_x) = conv.windows
   oh, ow = int(oy.vmax)+1, int(ox.vmax)+1
   tiles_y, tiles_x = -(-oh//4), -(-ow//4)
-  # Layouts (measured on CPU): the 6x6 tile position (i, j) goes inside each tile's block, cin innermost. With (i, j)
-  # outermost, XHAT's kernel writes 36 streams a power-of-two apart that fight over the same cache sets (10x slower), and so
-  # does the output kernel's read of MHAT (3x). cin stays contiguous in XHAT and GHAT for the reduce of step 3.
-  # New ranges are made in the order the kernels should loop (the kernels order their loops by range id).
+  size = lambda rngs: prod(int(r.vmax)+1 for r in rngs)
+  if (flops:=2 * size(set(conv.act_outer) | set(conv.wt_outer)) * oh * ow * size(conv.chans) * 9) < ctx.layout.min_flops and not ctx.force:
+    ctx.report.reasons.append((3, f"NEW falls back to the direct conv: its {flops:,} FLOPs are under the {ctx.layout.min_flops:,} where "
+                                  f"Winograd's 4 kernels pay on this device (the {ctx.layout.name} cost model); force NEW to see it anyway"))
+    return None
+  # New ranges are made in the order the kernels should loop (the kernels order their loops by range id); where (i, j)
+  # and cin go in each buffer is the device's Layout. XHAT/GHAT are computed in the accumulate dtype and stored in `store`.
+  L, store = ctx.layout, mul.dtype if ctx.layout.store_in_input_dtype else acc
+  new = lambda *sizes: [ctx.new_range(n) for n in sizes]
 
   # 1. XHAT[b, ty, tx, i, j, cin] = (Bt d B)[i, j] over the 6x6 input tiles d[p, q] = x[b, cin, 4ty+p, 4tx+q]. When oh is
   #    not a multiple of 4 the last tiles overhang the window (oh+2 rows): mask them, in the value and in the loads
-  i, j, ty, tx, p, q = [ctx.new_range(n) for n in (6, 6, tiles_y, tiles_x, 6, 6)]
-  x_outer, x_chans = ctx.fresh(conv.act_outer), ctx.fresh(conv.chans)
+  if L.ij_outer: (i, j), x_chans, x_outer, (ty, tx, p, q) = new(6, 6), ctx.fresh(conv.chans), ctx.fresh(conv.act_outer), new(tiles_y, tiles_x, 6, 6)
+  else: (i, j, ty, tx, p, q), x_outer, x_chans = new(6, 6, tiles_y, tiles_x, 6, 6), ctx.fresh(conv.act_outer), ctx.fresh(conv.chans)
   row, col = ty*4+p, tx*4+q
   d = conv.act.substitute({**{a: row for a in adds_y}, **{a: col for a in adds_x},
                            **dict(zip(conv.act_outer, x_outer)), **dict(zip(conv.chans, x_chans))})
   if overhang := [in_window for in_window, n, size in ((row < oh+2, tiles_y, oh), (col < ow+2, tiles_x, ow)) if 4*n != size]:
     valid = functools.reduce(operator.and_, overhang)
     d = valid.where(_mask_loads(d, valid, {ty, tx, p, q}), d.const_like(0))
-  xhat = ctx.materialize(kron(d.cast(acc), Bt, (i, j), (p, q)), *x_outer, ty, tx, i, j, *x_chans)
+  xhat_axes = lambda b, ty, tx, i, j, cin: (i, j, *cin, *b, ty, tx) if L.ij_outer else (*b, ty, tx, i, j, *cin)
+  xhat = ctx.materialize(kron(d.cast(acc), Bt, (i, j), (p, q)).cast(store), *xhat_axes(x_outer, ty, tx, i, j, x_chans))
 
   # 2. GHAT[i, j, co, cin] = (G g Gt)[i, j] for every 3x3 filter g[p, q] = w[co, cin, p, q]
-  i, j, p, q = [ctx.new_range(n) for n in (6, 6, 3, 3)]
-  w_outer, w_chans = ctx.fresh(conv.wt_outer), ctx.fresh(conv.chans)
+  if L.ij_outer: (i, j), w_chans, w_outer, (p, q) = new(6, 6), ctx.fresh(conv.chans), ctx.fresh(conv.wt_outer), new(3, 3)
+  else: (i, j, p, q), w_outer, w_chans = new(6, 6, 3, 3), ctx.fresh(conv.wt_outer), ctx.fresh(conv.chans)
   g = conv.wt.substitute({ky: p, kx: q, **dict(zip(conv.wt_outer, w_outer)), **dict(zip(conv.chans, w_chans))})
-  ghat = ctx.materialize(kron(g.cast(acc), G, (i, j), (p, q)), i, j, *w_outer, *w_chans)
+  ghat_axes = lambda i, j, co, cin: (i, j, *cin, *co) if L.ij_outer else (i, j, *co, *cin)
+  ghat = ctx.materialize(kron(g.cast(acc), G, (i, j), (p, q)).cast(store), *ghat_axes(i, j, w_outer, w_chans))
 
-  # 3. MHAT[b, co, ty, tx, i, j] = sum_cin XHAT * GHAT: for each tile position (i, j) a matmul (b*tiles, cin) x (cin, co)
+  # 3. MHAT[b, co, ty, tx, i, j] = sum_cin XHAT * GHAT: for each tile position (i, j) a matmul (b*tiles, cin) x (cin, co),
+  #    multiplied in the stored dtype and summed in the accumulate dtype (as tinygrad's own float16 matmuls)
   outer = sorted(set(conv.act_outer) | set(conv.wt_outer), key=lambda r: r.arg)  # (b, groups, co) in the conv's order
-  i, j, ty, tx = [ctx.new_range(n) for n in (6, 6, tiles_y, tiles_x)]
+  i, j, ty, tx = new(6, 6, tiles_y, tiles_x)
   m_outer, m_chans = dict(zip(outer, ctx.fresh(outer))), ctx.fresh(conv.chans, AxisType.REDUCE)
-  hadamard = xhat.index(*[m_outer[r] for r in conv.act_outer], ty, tx, i, j, *m_chans) * \
-             ghat.index(i, j, *[m_outer[r] for r in conv.wt_outer], *m_chans)
+  hadamard = (xhat.index(*xhat_axes([m_outer[r] for r in conv.act_outer], ty, tx, i, j, m_chans)) *
+              ghat.index(*ghat_axes(i, j, [m_outer[r] for r in conv.wt_outer], m_chans))).cast(acc)
   if m_chans: ctx.ours.add(hadamard := hadamard.reduce(*m_chans, arg=Ops.ADD))  # depthwise convs have no cin to reduce
-  mhat = ctx.materialize(hadamard, *m_outer.values(), ty, tx, i, j)
+  mhat_axes = lambda bco, ty, tx, i, j: (i, j, *bco, ty, tx) if L.ij_outer else (*bco, ty, tx, i, j)
+  mhat = ctx.materialize(hadamard.cast(store), *mhat_axes(list(m_outer.values()), ty, tx, i, j))
 
   # 4. out[b, co, oy, ox] = (At M A)[oy%4, ox%4] with M the 6x6 MHAT tile (oy//4, ox//4), in the conv's own output ranges:
   #    it replaces the REDUCE, whatever consumes it (bias, relu, the store) is untouched. Only the first oh x ow outputs of
   #    the tiles are indexed, so the overhang of the last tiles is never read.
-  i, j = ctx.new_range(6), ctx.new_range(6)
-  out = kron(mhat.index(*outer, oy//4, ox//4, i, j), At, (oy % 4, ox % 4), (i, j))
+  i, j = new(6, 6)
+  out = kron(mhat.index(*mhat_axes(outer, oy//4, ox//4, i, j)).cast(acc), At, (oy % 4, ox % 4), (i, j))
 
-  size = lambda rngs: prod(int(r.vmax)+1 for r in rngs)
   groups, cout = size(r for r in conv.act_outer if r in conv.wt_outer), size(conv.wt_outer)
   batch = size(r for r in conv.act_outer if r not in conv.wt_outer)
   ctx.report.rewrites.append(Rewrite(
@@ -261,9 +300,11 @@ pm_winograd = PatternMatcher([
 _installed: WinogradReport|None = None
 
 @contextlib.contextmanager
-def new_winograd() -> Iterator[WinogradReport]:
+def new_winograd(layout:str|None=None, force:bool=False) -> Iterator[WinogradReport]:
   """Run tinygrad with the NEW rule: every graph scheduled inside gets the rule after run_rangeify.
 
+  `layout` picks where (i, j) and cin go in XHAT/GHAT/MHAT ("cpu", "gpu"; default "auto": by device, see Layout);
+  `force` rewrites convs the cost model would leave to the direct conv (to inspect what NEW makes of them).
   Yields a WinogradReport that fills in as graphs are scheduled. The schedule cache is keyed on the tensor graph, not on
   this rule, so inside we run with SCACHE=0: a schedule made with the rule is never stored for a later run without it,
   a schedule stored without the rule is never reused here, and every graph goes through the rule (so it is reported).
@@ -279,7 +320,8 @@ def new_winograd() -> Iterator[WinogradReport]:
     topo = tsink.toposort()
     if not any(u.op is Ops.REDUCE for u in topo): return tsink
     start = max((u.arg[0] for u in topo if u.op is Ops.RANGE), default=-1) + 1  # new ranges get ids no range has
-    ret = graph_rewrite(tsink, pm_winograd, ctx=_RuleContext(tsink.device, graph, itertools.count(start)), name="winograd")
+    ctx = _RuleContext(tsink.device, graph, itertools.count(start), layout_for(tsink.device, layout), force)
+    ret = graph_rewrite(tsink, pm_winograd, ctx=ctx, name="winograd")
     return ret if graph.fired else tsink  # where the rule does not fire, the graph is exactly baseline's
 
   rangeify.run_rangeify, _installed = run_rangeify_with_winograd, report
