@@ -31,9 +31,7 @@ def run(req:dict, out) -> dict:
   spec, mode, device = parse_spec(req["spec"]), req["mode"], req["device"]
   repeat, warmup = int(req.get("repeat", 10)), int(req.get("warmup", 2))
   if (fault:=req.get("fault")): _inject(fault)
-  from wino_core.modes import MODE_TABLE, new_available
-  if mode == "new" and not new_available():
-    return RunResult(mode=mode, device=device, status="not_applicable", message="NEW is not installed in this build of wino-dash").to_dict()
+  from wino_core.modes import MODE_TABLE
 
   import numpy as np
   import tinygrad

@@ -46,8 +46,3 @@ MODE_TABLE: dict[str, Mode] = {m.name: m for m in (
   Mode("old", "OLD (WINO=1, tensor-level)", _old),
   Mode("new", "NEW (UOp rewrite rule)", _new),
 )}
-
-def new_available() -> bool:
-  try: import wino_core.winograd  # noqa: F401
-  except ImportError: return False
-  return True
