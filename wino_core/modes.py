@@ -7,7 +7,6 @@ from typing import Callable, Iterator
 @dataclass(frozen=True)
 class Mode:
   name: str
-  title: str
   # enter(spec, force_new=False) is a context manager; it yields a Report
   enter: Callable[..., contextlib.AbstractContextManager]
 
@@ -42,7 +41,7 @@ def _new(spec, force_new:bool=False) -> Iterator[Report]:
   with new_winograd(force=force_new) as report: yield Report(report.to_json, lambda: report.rewrites)
 
 MODE_TABLE: dict[str, Mode] = {m.name: m for m in (
-  Mode("baseline", "baseline (Tensor.conv2d)", _baseline),
-  Mode("old", "OLD (WINO=1, tensor-level)", _old),
-  Mode("new", "NEW (UOp rewrite rule)", _new),
+  Mode("baseline", _baseline),   # Tensor.conv2d
+  Mode("old", _old),             # WINO=1: tinygrad's tensor-level Winograd
+  Mode("new", _new),             # wino_core.winograd: the UOp rewrite rule
 )}
