@@ -15,11 +15,11 @@ class RunResult:
   device: str = ""
   tinygrad: str = ""
   kernels: list[dict[str, Any]] = field(default_factory=list)   # name, axes, role, source, language, global_size,
-                                                                 # local_size, ops, bytes, time_s{min,median,max}
+                                                                 # local_size, ops, bytes, time_s{min,median,max,samples}
   compile_s: float | None = None                                 # schedule + codegen + compiler of the first realize
   compile_split_s: dict[str, float] = field(default_factory=dict)  # schedule / codegen / compiler
   first_run_s: float | None = None                               # wall time of the first (cold) execution
-  kernel_time_s: dict[str, float] | None = None                  # min/median/max of the per-run sum over kernels
+  kernel_time_s: dict | None = None                              # min/median/max and samples of the per-run sum over kernels
   max_abs_err: float | None = None
   max_rel_err: float | None = None
   winograd: dict[str, Any] | None = None                         # NEW's report: fired, reason, rewrites

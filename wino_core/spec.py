@@ -91,8 +91,13 @@ def _int(v, field:str) -> int:
 
 def _ints(v, field:str, lengths:tuple[int, ...]) -> tuple[int, ...]:
   parts = re.split(r"[x×,\s]+", v.strip()) if isinstance(v, str) else list(v) if isinstance(v, (list, tuple)) else [v]
+  # say what is wrong with what was typed ('3x' lacks its second size), not that the field is empty
+  if isinstance(v, str) and not v.strip(): raise ValueError(f"is required ({_FORMS[field]})")
+  if isinstance(v, str) and "" in parts: raise ValueError(f"{_show(v)} has a size missing: write {_FORMS[field]}")
   if len(parts) not in lengths: raise ValueError(f"needs {' or '.join(map(str, lengths))} integers, got {len(parts)}")
-  return tuple(_int(p, field) for p in parts)
+  try: return tuple(_int(p, field) for p in parts)
+  except ValueError: raise ValueError(f"{_show(v)} is not {_FORMS[field]}") from None
+_FORMS = {"kernel": "KH×KW or K, e.g. 3x3 or 3", "padding": "P, PH,PW or T,B,L,R integers, e.g. 1 or 1,1,0,0"}
 
 def _bool(v) -> bool:
   if isinstance(v, bool): return v

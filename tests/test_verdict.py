@@ -1,0 +1,75 @@
+"""The verdict: error classes per dtype and method, and the noise test on timed samples (synthetic, so the answer is known)."""
+import math
+import numpy as np
+import pytest
+from wino_core import verdict as V
+
+SPEC = {"batch": 1, "cin": 64, "cout": 64, "h": 16, "w": 16, "kernel": [3, 3], "groups": 1, "dtype": "float32"}
+
+def run(err=None, samples=None, fired=None, status="ok"):
+  r = {"status": status, "max_rel_err": err, "winograd": None if fired is None else {"fired": fired}}
+  if samples is not None:
+    r["kernel_time_s"] = {"min": min(samples), "median": float(np.median(samples)), "max": max(samples), "samples": list(samples)}
+  return r
+
+def noisy(median:float, spread:float, n:int=10, seed:int=0) -> list[float]:
+  return list(median + spread * np.random.default_rng(seed).uniform(-1, 1, n))
+
+def test_faster_when_the_samples_are_apart():
+  a, b = noisy(1.0e-3, 0.02e-3, seed=1), noisy(1.5e-3, 0.02e-3, seed=2)
+  s = V.speed_pair(run(samples=a), run(samples=b))
+  assert s["verdict"] == "faster" and s["p"] < 0.01 and s["interval"][1] < 1 and s["ratio"] == pytest.approx(2 / 3, rel=0.05)
+  assert V.speed_pair(run(samples=b), run(samples=a))["verdict"] == "slower"
+
+def test_within_noise_when_the_ranges_overlap():
+  # the issue's case: 2.105 vs 2.270 ms medians whose runs overlap must not read as a win
+  rng = np.random.default_rng(3)
+  a, b = list(2.105e-3 + rng.normal(0, 0.3e-3, 10)), list(2.270e-3 + rng.normal(0, 0.3e-3, 10))
+  s = V.speed_pair(run(samples=a), run(samples=b))
+  assert s["verdict"] == "within noise" and s["interval"][0] <= 1 <= s["interval"][1]
+  assert V.speed_pair(run(samples=a), run(samples=a))["verdict"] == "within noise"
+
+def test_mann_whitney_matches_known_values():
+  # complete separation of 10 vs 10: U = 0, exact two-sided p = 1.1e-5, normal approximation 1.8e-4
+  assert V.mann_whitney_p(list(range(10)), list(range(10, 20))) == pytest.approx(1.8e-4, rel=0.1)
+  assert V.mann_whitney_p([1.0] * 5, [1.0] * 5) == 1.0  # all tied: no evidence either way
+
+def test_old_rows_without_samples_use_the_ranges():
+  a = {"status": "ok", "kernel_time_s": {"min": 1.0, "median": 1.1, "max": 1.2}}
+  b = {"status": "ok", "kernel_time_s": {"min": 1.15, "median": 1.3, "max": 1.4}}
+  c = {"status": "ok", "kernel_time_s": {"min": 2.0, "median": 2.1, "max": 2.2}}
+  assert V.speed_pair(a, b)["verdict"] == "within noise" and V.speed_pair(a, b)["p"] is None
+  assert V.speed_pair(a, c)["verdict"] == "faster" and "no samples" in V.speed_pair(a, c)["method"]
+
+@pytest.mark.parametrize("dtype,winograd,err,want", [
+  ("float32", False, 1e-6, "correct"), ("float32", False, 3e-5, "suspicious"), ("float32", False, 1e-2, "wrong"),
+  ("float32", True, 2e-5, "correct"),   # NEW's measured float32 error on the bench shapes
+  ("float16", True, 1.5e-2, "correct"), # NEW and OLD's measured float16 error
+  ("float16", False, 1.5e-2, "suspicious"),  # the same error from a direct conv is not expected
+  ("float16", True, 0.5, "wrong"), ("float32", True, math.inf, "wrong"), ("float32", True, math.nan, "wrong"),
+])
+def test_error_verdict_per_dtype_and_method(dtype, winograd, err, want):
+  e = V.error_verdict({**SPEC, "dtype": dtype}, "new", run(err=err, fired=winograd))
+  assert e["verdict"] == want, e
+  assert e["tolerance"] < e["limit"] <= V.NEVER_OK and dtype in e["rule"]
+
+def test_tolerance_grows_with_the_reduction():
+  small, big = V.expected_error({**SPEC, "cin": 4}, False), V.expected_error({**SPEC, "cin": 512}, False)
+  assert big / small == pytest.approx(math.sqrt(512 / 4), rel=0.2)
+
+def test_whole_verdict_marks_fastest_and_pairs():
+  cmp = {"spec": SPEC, "runs": {
+    "baseline": run(err=1e-6, samples=noisy(3e-3, 0.05e-3, seed=4)),
+    "old": run(err=3e-6, samples=noisy(2e-3, 0.05e-3, seed=5), fired=True),
+    "new": run(err=2e-6, samples=noisy(1e-3, 0.05e-3, seed=6), fired=True)}}
+  v = V.verdict(cmp)
+  assert v["fastest"] == "new" and v["fastest_is_clear"] and v["worst"] == "correct"
+  assert [(s["a"], s["b"], s["verdict"]) for s in v["speedups"]] == [("new", "old", "faster"), ("new", "baseline", "faster"), ("old", "baseline", "faster")]
+  assert v["errors"]["new"]["vs_baseline"] == pytest.approx(2.0)
+  line = V.summary_line(v)
+  assert line.startswith("verdict: fastest: new;") and "new/old 0.50× (faster)" in line and "new correct" in line
+
+def test_a_failed_mode_has_no_verdict_and_is_not_timed():
+  cmp = {"spec": SPEC, "runs": {"baseline": run(err=1e-6, samples=noisy(3e-3, 1e-5)), "new": run(status="error")}}
+  v = V.verdict(cmp)
+  assert v["errors"]["new"]["verdict"] == "none" and v["speedups"] == [] and v["fastest"] == "baseline" and not v["fastest_is_clear"]

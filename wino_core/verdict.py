@@ -1,0 +1,130 @@
+"""The verdict on a comparison: is each mode's result correct, which mode is fastest, and is each speed difference
+real or run-to-run noise. Plain functions over the comparison's JSON, so the page, the API and the CLI say the same.
+
+Correctness. Every mode is checked against a float64 reference; the error is the max abs error over the output's
+largest magnitude. What to expect depends on the dtype and on how the mode computes:
+  expected = G * (u(dtype) + u(float32) * sqrt(K))
+    u       unit roundoff: 2^-24 for float32, 2^-11 for float16 (storage of inputs, intermediates and outputs)
+    K       terms summed per output, (cin/groups)*kh*kw; sums accumulate in float32, so rounding grows like sqrt(K)
+    G       1 for a direct conv; 32 for Winograd F(4x4,3x3), whose transforms (entries up to 8, tiles of 36 points)
+            amplify rounding by one to two orders of magnitude (measured: NEW/OLD float16 1.2-1.8e-2 on the bench shapes)
+  correct    error <= 4 * expected
+  suspicious error <= 64 * expected (and < 10% of the output's scale)
+  wrong      beyond that, or not finite, or over 10% of the output's scale (never an acceptable rounding error)
+Each mode's error is also shown as a multiple of baseline's error in the same run (same dtype, same inputs).
+
+Speed. Every timed run is kept (the sum over a mode's kernels, per repetition). For a pair of modes A vs B:
+  the Mann-Whitney U test (two-sided, normal approximation with tie correction) on the two sets of per-run totals, and
+  the ratio of medians with a 95% bootstrap interval (2,000 resamples of each side, fixed seed).
+  A is "faster"/"slower" only when p < 0.05 AND the interval excludes 1; otherwise the difference is "within noise".
+Old comparisons stored without samples fall back to the min-max ranges: overlapping ranges read as "within noise".
+"""
+from __future__ import annotations
+import math
+import numpy as np
+
+UNIT_ROUNDOFF = {"float32": 2.0**-24, "float16": 2.0**-11}
+WINOGRAD_GROWTH = 32.0
+CORRECT_X, SUSPICIOUS_X, NEVER_OK = 4.0, 64.0, 0.1
+ALPHA, BOOTSTRAP_N, CONFIDENCE = 0.05, 2000, 0.95
+METHOD = ("Mann-Whitney U test (two-sided, p < 0.05) on the per-run kernel-time totals, and a 95% bootstrap interval "
+          "of the ratio of medians (2,000 resamples) that must exclude 1")
+PAIRS = (("new", "old"), ("new", "baseline"), ("old", "baseline"))
+
+# ***** correctness *****
+
+def expected_error(spec:dict, winograd:bool) -> float:
+  kh, kw = spec["kernel"]
+  k_terms = (spec["cin"] // spec["groups"]) * kh * kw
+  return (WINOGRAD_GROWTH if winograd else 1.0) * (UNIT_ROUNDOFF[spec["dtype"]] + UNIT_ROUNDOFF["float32"] * math.sqrt(k_terms))
+
+def ran_winograd(mode:str, run:dict) -> bool: return mode != "baseline" and bool((run.get("winograd") or {}).get("fired"))
+
+def error_verdict(spec:dict, mode:str, run:dict, baseline_err:float|None=None) -> dict:
+  """{'verdict': correct|suspicious|wrong|none, 'error', 'tolerance' (the correct bound), 'limit' (the wrong bound),
+  'vs_baseline' (this error over baseline's), 'rule'}."""
+  err = run.get("max_rel_err")
+  if run.get("status") != "ok" or err is None: return {"verdict": "none", "error": None, "tolerance": None, "limit": None, "vs_baseline": None, "rule": ""}
+  wino = ran_winograd(mode, run)
+  exp = expected_error(spec, wino)
+  tol, limit = CORRECT_X * exp, min(SUSPICIOUS_X * exp, NEVER_OK)
+  verdict = "wrong" if not math.isfinite(err) or err > limit else "correct" if err <= tol else "suspicious"
+  rule = f"{spec['dtype']}, {'Winograd' if wino else 'direct'}: correct ≤ {tol:.1e}, wrong > {limit:.1e}"
+  vs = err / baseline_err if baseline_err and math.isfinite(err) and mode != "baseline" else None
+  return {"verdict": verdict, "error": err, "tolerance": tol, "limit": limit, "vs_baseline": vs, "rule": rule}
+
+# ***** speed *****
+
+def run_samples(run:dict) -> list[float] | None:
+  """The per-run totals of a mode's kernel times, or None when the run stored only min/median/max."""
+  kt = run.get("kernel_time_s") or {}
+  return list(kt["samples"]) if kt.get("samples") else None
+
+def mann_whitney_p(a:list[float], b:list[float]) -> float:
+  """Two-sided p-value of the Mann-Whitney U test, normal approximation with tie correction."""
+  n1, n2 = len(a), len(b)
+  both = np.concatenate([np.asarray(a, float), np.asarray(b, float)])
+  order = both.argsort(kind="mergesort")
+  ranks = np.empty(len(both))
+  sorted_vals = both[order]
+  i = 0
+  while i < len(both):  # average ranks over ties
+    j = i
+    while j + 1 < len(both) and sorted_vals[j + 1] == sorted_vals[i]: j += 1
+    ranks[order[i:j + 1]] = (i + j) / 2 + 1
+    i = j + 1
+  u1 = ranks[:n1].sum() - n1 * (n1 + 1) / 2
+  _, counts = np.unique(both, return_counts=True)
+  n = n1 + n2
+  var = n1 * n2 / 12 * ((n + 1) - (counts**3 - counts).sum() / (n * (n - 1)))
+  if var <= 0: return 1.0
+  z = (abs(u1 - n1 * n2 / 2) - 0.5) / math.sqrt(var)  # continuity correction
+  return min(1.0, math.erfc(max(z, 0) / math.sqrt(2)))
+
+def bootstrap_ratio_interval(a:list[float], b:list[float], seed:int=0) -> tuple[float, float]:
+  """95% interval of median(a)/median(b) from resampling each side with replacement."""
+  rng = np.random.default_rng(seed)
+  ra = np.median(rng.choice(np.asarray(a, float), (BOOTSTRAP_N, len(a))), axis=1)
+  rb = np.median(rng.choice(np.asarray(b, float), (BOOTSTRAP_N, len(b))), axis=1)
+  lo, hi = np.quantile(ra / rb, [(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2])
+  return float(lo), float(hi)
+
+def speed_pair(a_run:dict, b_run:dict) -> dict:
+  """A vs B: {'ratio' (median A / median B), 'verdict' faster|slower|within noise, 'p', 'interval', 'method'}."""
+  ka, kb = a_run["kernel_time_s"], b_run["kernel_time_s"]
+  ratio = ka["median"] / kb["median"] if kb["median"] > 0 else math.inf
+  sa, sb = run_samples(a_run), run_samples(b_run)
+  if sa and sb and len(sa) >= 3 and len(sb) >= 3:
+    p, (lo, hi) = mann_whitney_p(sa, sb), bootstrap_ratio_interval(sa, sb)
+    real = p < ALPHA and not lo <= 1.0 <= hi
+    return {"ratio": ratio, "verdict": ("faster" if ratio < 1 else "slower") if real else "within noise", "p": p,
+            "interval": [lo, hi], "method": "mann-whitney+bootstrap"}
+  # stored before samples were kept: only the ranges can say anything
+  apart = ka["max"] < kb["min"] or kb["max"] < ka["min"]
+  return {"ratio": ratio, "verdict": ("faster" if ratio < 1 else "slower") if apart else "within noise", "p": None,
+          "interval": None, "method": "min-max ranges (no samples stored)"}
+
+# ***** the whole verdict *****
+
+def verdict(comparison:dict) -> dict:
+  """{'errors': {mode: error_verdict}, 'worst': the worst error verdict, 'fastest': mode or None,
+  'fastest_is_clear': whether it beats every other mode beyond noise, 'speedups': [{a, b, ...speed_pair}], 'method'}."""
+  spec, runs = comparison["spec"], comparison["runs"]
+  base = runs.get("baseline")
+  base_err = base.get("max_rel_err") if base and base.get("status") == "ok" else None
+  errors = {m: error_verdict(spec, m, r, base_err) for m, r in runs.items()}
+  rank = {"none": -1, "correct": 0, "suspicious": 1, "wrong": 2}
+  worst = max((e["verdict"] for e in errors.values()), key=rank.get, default="none")
+  timed = {m: r for m, r in runs.items() if r.get("status") == "ok" and r.get("kernel_time_s")}
+  speedups = [{"a": a, "b": b, **speed_pair(timed[a], timed[b])} for a, b in PAIRS if a in timed and b in timed]
+  fastest = min(timed, key=lambda m: timed[m]["kernel_time_s"]["median"]) if timed else None
+  clear = fastest is not None and len(timed) > 1 and all(speed_pair(timed[fastest], timed[m])["verdict"] == "faster" for m in timed if m != fastest)
+  return {"errors": errors, "worst": worst, "fastest": fastest, "fastest_is_clear": clear, "speedups": speedups, "method": METHOD}
+
+def summary_line(v:dict) -> str:
+  """One line for the CLI: fastest mode, each speed-up with its noise verdict, the worst error verdict."""
+  parts = []
+  if v["fastest"]: parts.append(f"fastest: {v['fastest']}" + ("" if v["fastest_is_clear"] else " (not beyond noise)"))
+  for s in v["speedups"]: parts.append(f"{s['a']}/{s['b']} {s['ratio']:.2f}× ({s['verdict']})")
+  parts.append("errors: " + ", ".join(f"{m} {e['verdict']}" for m, e in v["errors"].items()))
+  return "verdict: " + "; ".join(parts)
