@@ -66,7 +66,9 @@ def result_json(cid:str):
   valid_id(cid)
   def render():
     c = load(cid)
-    return current_app.json.response({k: c[k] for k in ("id", "created", "spec", "device", "tinygrad", "runs")}).get_data()
+    from wino_core.verdict import verdict
+    return current_app.json.response({**{k: c[k] for k in ("id", "created", "request", "spec", "device", "tinygrad", "runs")},
+                                      "verdict": verdict(c)}).get_data()
   return Response(service.cached_page(("json", cid), render), mimetype="application/json")
 
 @bp.get("/c/<cid>.html")

@@ -12,6 +12,7 @@ from pygments.util import ClassNotFound
 
 from wino_core.diff import diff_kernels, pair_kernels
 from wino_core.spec import parse_spec
+from wino_core.verdict import verdict
 
 LEXERS = {"c": "c", "cuda": "cuda", "metal": "cpp", "opencl": "c", "hip": "cpp", "ptx": "ptx", "llvm": "llvm", "wgsl": "wgsl"}
 ROLE_ORDER = ("conv", "weight transform", "input transform", "batched product", "output", "other")
@@ -107,7 +108,7 @@ def result_context(c:dict, args, standalone:bool=False) -> dict:
          "words": int(opts["words"]), "ctx": "" if opts["ctx"] is None else opts["ctx"]} | change
     return "?" + urlencode(q) + "#diff"
   return {"c": c, "spec": spec, "runs": runs, "a": a, "b": b, "ka": ka, "kb": kb, "pairs": pairs, "pair_i": pair_i, "diff": diff,
-          "opts": opts, "label": label, "view_url": view_url, "summary": [summary_row(m, r) for m, r in runs.items()],
+          "opts": opts, "label": label, "verdict": verdict(c), "view_url": view_url, "summary": [summary_row(m, r) for m, r in runs.items()],
           "charts": script_json(chart_data(runs)), "highlight": highlight_source, "kernel_name": kernel_name_html,
           "created": datetime.datetime.fromtimestamp(c["created"], datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
           "rerun_query": spec.to_query() + "&modes=" + ",".join(runs) + "&device=" + c["device"] + ("&force_new=1" if c.get("request", {}).get("force_new") else ""),

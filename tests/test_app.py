@@ -165,3 +165,24 @@ def test_force_new_skips_the_cost_model_and_has_its_own_permalink(client):
   assert 'id="forced"' in page and 'name="force_new" value="on"' in page
   assert "FORCE_NEW = True" in client.get(f"/c/{forced['id']}.py").get_data(as_text=True)
   assert client.post("/api/compare", json={**body, "force_new": "yes"}).get_json()["field"] == "force_new"
+
+def test_json_has_the_request_and_the_verdict(stored):
+  data = stored["app"].test_client().get(f"/c/{stored['id']}.json").get_json()
+  assert data["request"]["repeat"] == 2 and data["request"]["modes"] == ["baseline", "old"]
+  assert {m: e["verdict"] for m, e in data["verdict"]["errors"].items()} == {"baseline": "correct", "old": "correct"}
+  assert data["verdict"]["fastest"] in ("baseline", "old") and data["verdict"]["speedups"][0]["a"] == "old"
+
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_verdict_on_the_seeds_shape_in_page_and_json(client, dtype):
+  """The seeds' shape (1,16->16, 32x32) in all three modes: every mode judged, the fastest marked, three speed-ups."""
+  r = client.post("/api/compare", json={"spec": {"dtype": dtype}, "modes": ["baseline", "old", "new"], "device": "CPU", "repeat": 5,
+                                         "force_new": True})
+  assert wait_done(client, r.get_json()["status_url"])["state"] == "done"
+  v = client.get(f"/c/{r.get_json()['id']}.json").get_json()["verdict"]
+  assert set(v["errors"]) == {"baseline", "old", "new"} and v["worst"] == "correct", v["errors"]
+  assert [(s["a"], s["b"]) for s in v["speedups"]] == [("new", "old"), ("new", "baseline"), ("old", "baseline")]
+  assert all(s["verdict"] in ("faster", "slower", "within noise") and len(s["interval"]) == 2 for s in v["speedups"])
+  html = client.get(f"/c/{r.get_json()['id']}").get_data(as_text=True)
+  assert 'id="verdict"' in html and f'<b class="mode-{v["fastest"]}">{v["fastest"]}</b>' in html
+  assert "Mann-Whitney" in html and f"{dtype}, Winograd: correct ≤" in html
+  assert html.count('class="badge" title="fastest mode"') == 1

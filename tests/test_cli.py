@@ -9,21 +9,24 @@ def test_compare_json_has_the_schema():
           "--device", "CPU", "--repeat", "2", "--json")
   assert p.returncode == 0, p.stderr
   out = json.loads(p.stdout)  # exactly one JSON object
-  assert set(out) == {"spec", "device", "tinygrad", "runs"}
+  assert set(out) == {"spec", "device", "tinygrad", "runs", "verdict"}
   assert out["spec"]["h"] == out["spec"]["w"] == 10 and out["device"] == "CPU" and out["tinygrad"] == "0.14.0"
   assert list(out["runs"]) == ["baseline", "old"]
   fields = set(RunResult.__dataclass_fields__)
   for mode, r in out["runs"].items():
     assert set(r) == fields and r["mode"] == mode and r["status"] == "ok"
-    assert set(r["kernel_time_s"]) == {"min", "median", "max"}
+    assert set(r["kernel_time_s"]) == {"min", "median", "max", "samples"} and len(r["kernel_time_s"]["samples"]) == 2
+    assert out["verdict"]["errors"][mode]["verdict"] == "correct"
     for k in r["kernels"]:
-      assert {"name", "source", "language", "global_size", "local_size", "ops", "bytes", "time_s"} <= set(k)
+      assert {"name", "source", "language", "global_size", "local_size", "ops", "bytes", "time_s"} <= set(k) and len(k["time_s"]["samples"]) == 2
+  assert [(s["a"], s["b"]) for s in out["verdict"]["speedups"]] == [("old", "baseline")]
 
 def test_table_and_progress():
   p = cli("compare", "--cin", "2", "--cout", "2", "--size", "6", "--modes", "baseline", "--repeat", "1")
   assert p.returncode == 0, p.stderr
   assert "baseline" in p.stdout and "ok" in p.stdout and "kernel time" in p.stdout
   assert "baseline: compiling" in p.stderr and "baseline: timing" in p.stderr
+  assert p.stdout.splitlines()[-1] == "verdict: fastest: baseline; errors: baseline correct"
 
 def test_bad_spec_is_one_line_and_exit_2():
   for args in (["--groups", "3"], ["--batch", "-1"], ["--dtype", "int8"], ["--modes", "fast"], ["--device", "NOPE"]):

@@ -47,8 +47,12 @@ def cmd_compare(a) -> int:
     return 2
   progress = None if a.json else (lambda mode, phase: print(f"  {mode}: {phase}", file=sys.stderr, flush=True))
   cmp = compare(spec, modes, device, repeat=a.repeat, timeout_s=a.timeout, force_new=a.force_new, on_progress=progress)
-  if a.json: print(json.dumps(cmp))
-  else: print_table(cmp)
+  from wino_core.verdict import summary_line, verdict
+  v = verdict(cmp)
+  if a.json: print(json.dumps({**cmp, "verdict": v}))
+  else:
+    print_table(cmp)
+    print(summary_line(v))
   return 0
 
 def cmd_devices(a) -> int:

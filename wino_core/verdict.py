@@ -124,7 +124,7 @@ def verdict(comparison:dict) -> dict:
 def summary_line(v:dict) -> str:
   """One line for the CLI: fastest mode, each speed-up with its noise verdict, the worst error verdict."""
   parts = []
-  if v["fastest"]: parts.append(f"fastest: {v['fastest']}" + ("" if v["fastest_is_clear"] else " (not beyond noise)"))
+  if v["fastest"]: parts.append(f"fastest: {v['fastest']}" + ("" if v["fastest_is_clear"] or not v["speedups"] else " (not beyond noise)"))
   for s in v["speedups"]: parts.append(f"{s['a']}/{s['b']} {s['ratio']:.2f}× ({s['verdict']})")
   parts.append("errors: " + ", ".join(f"{m} {e['verdict']}" for m, e in v["errors"].items()))
   return "verdict: " + "; ".join(parts)
