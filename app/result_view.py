@@ -45,9 +45,14 @@ def _int_arg(args, key:str, default:int|None, lo:int, hi:int) -> int|None:
   v = args.get(key, "")
   return max(lo, min(hi, int(v))) if v.strip().isdigit() else default
 
+def _last(args, key:str, default:str="") -> str:
+  """A form sends a checkbox as a hidden 0 and then, when checked, a 1: the last value is the one the user chose."""
+  values = args.getlist(key) if hasattr(args, "getlist") else [args[key]] if key in args else []
+  return values[-1] if values else default
+
 def diff_options(args) -> dict:
-  return {"view": "unified" if args.get("view") == "unified" else "split", "ws": args.get("ws") == "1", "norm": args.get("norm") == "1",
-          "words": args.get("words", "1") == "1", "ctx": _int_arg(args, "ctx", None, 0, 1000)}
+  return {"view": "unified" if _last(args, "view") == "unified" else "split", "ws": _last(args, "ws") == "1",
+          "norm": _last(args, "norm") == "1", "words": _last(args, "words", "1") == "1", "ctx": _int_arg(args, "ctx", None, 0, 1000)}
 
 def _tiles_text(rewrite:dict) -> str:
   t = rewrite["tiles"]

@@ -38,6 +38,12 @@ def cached_page(key:tuple, render):
 
 def job_view(job:dict) -> dict:
   """The JSON a job page polls."""
+  import time
   from flask import url_for
+  ahead = None
+  if job["state"] == "queued":  # jobs on the same device that run first (one at a time per device)
+    ahead = sum(1 for j in store().active_jobs() if j["request"].get("device") == job["request"].get("device") and
+                (j["state"] == "running" or j["created"] < job["created"]))
   return {"job": job["id"], "id": job["comparison_id"], "state": job["state"], "progress": job["progress"], "message": job["message"],
-          "url": url_for("pages.result", cid=job["comparison_id"])}
+          "url": url_for("pages.result", cid=job["comparison_id"]), "ahead": ahead,
+          "elapsed_s": (time.time() if job["state"] in ("queued", "running") else job["updated"]) - job["created"]}

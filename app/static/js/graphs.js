@@ -190,7 +190,8 @@
         const [x, y] = res.pos[n.id], b = boxes.get(n.id);
         const dark = DARK.has(n.op) ? " dark" : "", fill = COLORS[n.op] || "#ffffc0";
         const text = b.lines.map((l, i) => `<tspan x="7" y="${(i + 1) * LINE_H}"${i === 0 ? ' class="l0"' : ""}>${esc(l)}</tspan>`).join("");
-        parts.push(`<g class="gn${dark}${this.collapsed.has(n.id) ? " collapsed" : ""}" data-id="${n.id}" transform="translate(${x},${y})">` +
+        parts.push(`<g class="gn${dark}${this.collapsed.has(n.id) ? " collapsed" : ""}" data-id="${n.id}" transform="translate(${x},${y})" ` +
+          `tabindex="0" role="button" aria-label="${esc(b.lines.join(" "))}">` +
           `<rect width="${b.width}" height="${b.height}" rx="4" fill="${fill}"/><text>${text}</text></g>`);
       }
       this.layer.innerHTML = parts.join("");
@@ -243,6 +244,14 @@
         const n = e.target.closest(".gn");
         if (n && !this.dragged) this.select(+n.dataset.id);
       });
+      // keyboard: Tab reaches each node, Enter or Space shows its details, Shift+Enter collapses / expands its inputs
+      svg.addEventListener("keydown", (e) => {
+        const n = e.target.closest && e.target.closest(".gn");
+        if (!n || (e.key !== "Enter" && e.key !== " ")) return;
+        e.preventDefault();
+        if (e.key === "Enter" && e.shiftKey) this.toggleCollapse(+n.dataset.id);
+        else this.select(+n.dataset.id);
+      });
       svg.addEventListener("dblclick", (e) => {
         const n = e.target.closest(".gn");
         if (n) this.toggleCollapse(+n.dataset.id);
@@ -285,7 +294,7 @@
       if (this.collapsed.has(id)) this.collapsed.delete(id);
       else if (exclusiveInputs(this.ix, id).length) this.collapsed.add(id);
       else return;
-      this.draw().then(() => { if (this.nodeEls.has(id)) this.select(id); });
+      this.draw().then(() => { if (this.nodeEls.has(id)) { this.select(id); this.nodeEls.get(id).focus({ preventScroll: true }); } });
     }
     highlight() {
       const q = this.search.value.trim().toLowerCase();

@@ -1,0 +1,111 @@
+"""Navigation and sharing in a real browser: Back, the bfcache, URL state per control, keyboard use. Each test here
+failed on the dashboard before these were fixed (see the commit that added it)."""
+import re, time
+import pytest
+from tests.serving import CHROMIUM_ARGS, Server, chromium_path
+
+playwright = pytest.importorskip("playwright.sync_api")
+SMALL = (("cin", "2"), ("cout", "3"), ("h", "7"), ("w", "7"))
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+  s = Server(str(tmp_path_factory.mktemp("nav") / "db.sqlite3")).start()
+  yield s
+  s.kill()
+
+@pytest.fixture(scope="module")
+def browser():
+  with playwright.sync_playwright() as p:
+    b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+    yield b
+    b.close()
+
+@pytest.fixture()
+def page(browser):
+  ctx = browser.new_context()
+  p = ctx.new_page()
+  yield p
+  ctx.close()
+
+def submit_form(page, server, seed:str) -> str:
+  page.goto(server.url + "/")
+  for name, value in (*SMALL, ("seed", seed)): page.fill(f"#f-{name}", value)
+  page.uncheck("#f-mode-new")
+  page.click("#submit")
+  page.wait_for_url(re.compile(r"/c/[0-9a-f]{16}"), timeout=180_000)
+  return page.url
+
+@pytest.fixture(scope="module")
+def result_url(server, browser) -> str:
+  ctx = browser.new_context()
+  url = submit_form(ctx.new_page(), server, "1")
+  ctx.close()
+  return url
+
+def test_back_from_the_result_reaches_the_form_not_the_job(page, server):
+  submit_form(page, server, "2")
+  page.go_back()
+  time.sleep(1.5)  # a job page restored from the cache would poll and bounce back to the result within this
+  assert page.url.rstrip("/") == server.url, page.url
+  assert page.locator("#submit").is_visible()
+
+def test_a_boolean_option_round_trips_and_leaves_the_others(page, result_url):
+  page.goto(result_url)
+  assert page.locator('input[name="words"][type="checkbox"]').is_checked()
+  page.uncheck('input[name="words"][type="checkbox"]')
+  page.wait_for_url(re.compile(r"words=0"))
+  page.check('input[name="ws"]')
+  page.wait_for_url(re.compile(r"ws=1"))
+  assert "words=0" in page.url
+  page.check('input[name="words"][type="checkbox"]')
+  page.wait_for_url(re.compile(r"words=1"))
+  assert page.locator('input[name="words"][type="checkbox"]').is_checked() and page.locator('input[name="ws"]').is_checked()
+  assert "ws=1" in page.url
+
+def test_controls_follow_the_url_after_back(page, result_url):
+  page.goto(result_url)
+  page.check('input[name="view"][value="unified"]')
+  page.wait_for_url(re.compile(r"view=unified"))
+  page.go_back()
+  page.wait_for_url(lambda u: "view=unified" not in u)
+  assert page.locator("table.diff-split").is_visible()
+  assert page.locator('input[name="view"][value="split"]').is_checked()
+  assert not page.locator('input[name="view"][value="unified"]').is_checked()
+
+def test_each_control_changes_only_its_own_key(page, result_url):
+  page.goto(result_url + "?gb=old:kernel_graph&norm=1")
+  page.check('input[name="ws"]')
+  page.wait_for_url(re.compile(r"ws=1"))
+  assert "gb=old%3Akernel_graph" in page.url and "norm=1" in page.url, page.url
+  page.select_option('#pick-modes select[name="a"]', "old")
+  page.wait_for_url(re.compile(r"a=old"))
+  assert "ws=1" in page.url and "norm=1" in page.url and "gb=old%3Akernel_graph" in page.url, page.url
+
+def test_keyboard_on_the_pair_select_and_the_graph_nodes(page, result_url):
+  page.goto(result_url)
+  pair = page.locator("#diff-pair")
+  pair.focus()
+  start = int(pair.input_value())
+  before = page.url
+  page.keyboard.press("ArrowDown")
+  time.sleep(1.0)
+  assert page.url == before, "an arrow key only moves the choice"
+  assert page.evaluate("document.activeElement.id") == "diff-pair"
+  page.keyboard.press("Enter")
+  page.wait_for_url(re.compile(rf"pair={start + 1}\b"))
+  for _ in range(50):  # the focus comes back just after the load event
+    if page.evaluate("document.activeElement.id") == "diff-pair": break
+    time.sleep(0.1)
+  assert page.evaluate("document.activeElement.id") == "diff-pair", "the control keeps the focus after the reload"
+  node = page.locator('#graphs .graph-pane[data-side="a"] .gn').first
+  node.wait_for(timeout=30_000)
+  assert node.get_attribute("tabindex") == "0"
+  node.focus()
+  page.keyboard.press("Enter")
+  assert page.locator('#graphs .graph-pane[data-side="a"] .g-details h3').inner_text().startswith("#")
+
+def test_a_kernel_typed_as_3x_says_what_is_wrong(page, server):
+  page.goto(server.url + "/")
+  page.fill("#f-kernel", "3x")
+  page.click("#submit")
+  assert "'3x' has a size missing" in page.locator("#err-kernel").inner_text()
