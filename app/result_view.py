@@ -1,7 +1,7 @@
 """The result page's view model: which modes side by side, kernels paired by role, the chosen diff, chart data.
 Everything the page shows is decided here from the stored comparison and the URL query, so a link opens the exact view."""
 from __future__ import annotations
-import datetime, functools, json
+import datetime, functools, json, re
 from urllib.parse import urlencode
 
 from markupsafe import Markup, escape
@@ -15,15 +15,20 @@ from wino_core.spec import parse_spec
 from wino_core.verdict import verdict
 
 LEXERS = {"c": "c", "cuda": "cuda", "metal": "cpp", "opencl": "c", "hip": "cpp", "ptx": "ptx", "llvm": "llvm", "wgsl": "wgsl"}
+SOURCE_EXT = {"c": "c", "cuda": "cu", "metal": "metal", "opencl": "cl", "hip": "hip", "ptx": "ptx", "llvm": "ll", "wgsl": "wgsl"}
 ROLE_ORDER = ("conv", "weight transform", "input transform", "batched product", "output", "other")
 FORMATTER = HtmlFormatter(cssclass="hl", linenos="inline", wrapcode=True)
 LAYOUT_LIB = "vendor/elkjs-0.12.1/elk.bundled.js"  # under static/: the graph layout, loaded by js/graph-worker.js
 
 @functools.lru_cache(maxsize=128)
-def highlight_source(source:str, language:str) -> Markup:
+def highlight_source(source:str, language:str, anchor:str|None=None) -> Markup:
+  """The source, highlighted; with `anchor` (e.g. "a-k2") every line gets an id "a-k2-L14" and its number links to it."""
   try: lexer = get_lexer_by_name(LEXERS.get(language, language))
   except ClassNotFound: lexer = get_lexer_by_name("text")
-  return Markup(highlight(source, lexer, FORMATTER))
+  if anchor is None: return Markup(highlight(source, lexer, FORMATTER))
+  html = highlight(source, lexer, HtmlFormatter(cssclass="hl", linenos="inline", wrapcode=True, lineanchors=anchor, anchorlinenos=True))
+  # pygments writes "a-k2-14"; "a-k2-L14" reads as a line
+  return Markup(re.sub(rf'(id="|name="|href="#){re.escape(anchor)}-(\d+)"', rf'\1{anchor}-L\2"', html))
 
 def pygments_css() -> str: return FORMATTER.get_style_defs(".hl")
 
@@ -69,24 +74,39 @@ def summary_row(mode:str, r:dict) -> dict:
           "kernel_time": r.get("kernel_time_s"), "compile_s": r.get("compile_s"), "split": r.get("compile_split_s") or {},
           "first_run_s": r.get("first_run_s"), "abs_err": r.get("max_abs_err"), "rel_err": r.get("max_rel_err"), "fired": fired}
 
+ROLE_COLOURS = {"conv": "#4c78a8", "weight transform": "#f58518", "input transform": "#54a24b", "batched product": "#e45756",
+                "output": "#b279a2", "other": "#9d9da0"}
+
 def chart_data(runs:dict) -> dict:
-  """Per-kernel time per mode (stacked medians with min–max) and compile vs run per mode, as plotly traces."""
+  """Kernel time per mode: one stacked bar per kernel (median), one colour per kernel role across modes, and the min–max
+  of the per-run total as whiskers on the total only; compile vs run per mode. Plotly traces, plus the y-scale to open on
+  (log when the modes differ more than 5×)."""
   kernel_traces, phases = [], {"schedule": [], "codegen": [], "compiler": [], "first run": [], "kernel time (median)": []}
   ok = {m: r for m, r in runs.items() if r["status"] == "ok"}
+  seen_roles = set()
   for mode, r in ok.items():
     for i, k in enumerate(r["kernels"]):
-      t = k["time_s"]
-      kernel_traces.append({"type": "bar", "name": f"{mode} #{i} {k['role']}: {k['name']}", "x": [mode], "y": [t["median"] * 1e3],
-                            "error_y": {"type": "data", "symmetric": False, "array": [(t["max"] - t["median"]) * 1e3],
-                                        "arrayminus": [(t["median"] - t["min"]) * 1e3]},
-                            "hovertemplate": f"{k['name']}<br>median %{{y:.4f}} ms<br>min {t['min']*1e3:.4f} · max {t['max']*1e3:.4f} ms<extra>{mode}</extra>"})
+      t, role = k["time_s"], k.get("role", "other")
+      kernel_traces.append({"type": "bar", "name": role, "legendgroup": role, "showlegend": role not in seen_roles, "x": [mode],
+                            "y": [t["median"] * 1e3], "marker": {"color": ROLE_COLOURS.get(role, ROLE_COLOURS["other"])},
+                            "hovertemplate": f"#{i} {k['name']} ({role})<br>median %{{y:.4f}} ms<br>min {t['min']*1e3:.4f} · max {t['max']*1e3:.4f} ms<extra>{mode}</extra>"})
+      seen_roles.add(role)
+  totals = {m: r["kernel_time_s"] for m, r in ok.items() if r.get("kernel_time_s")}
+  if totals:
+    kernel_traces.append({"type": "scatter", "mode": "markers", "name": "total (min–max of runs)", "x": list(totals),
+                          "y": [t["median"] * 1e3 for t in totals.values()], "marker": {"color": "#111827", "symbol": "line-ew-open", "size": 18},
+                          "error_y": {"type": "data", "symmetric": False, "array": [(t["max"] - t["median"]) * 1e3 for t in totals.values()],
+                                      "arrayminus": [(t["median"] - t["min"]) * 1e3 for t in totals.values()], "color": "#111827"},
+                          "hovertemplate": "total: median %{y:.4f} ms<extra>%{x}</extra>"})
+  medians = [t["median"] for t in totals.values() if t["median"] > 0]
+  scale = "log" if len(medians) > 1 and max(medians) / min(medians) > 5 else "linear"
   for mode, r in ok.items():
     split = r.get("compile_split_s") or {}
     for p in ("schedule", "codegen", "compiler"): phases[p].append(split.get(p, 0) * 1e3)
     phases["first run"].append((r.get("first_run_s") or 0) * 1e3)
     phases["kernel time (median)"].append(r["kernel_time_s"]["median"] * 1e3)
   phase_traces = [{"type": "bar", "name": p, "x": list(ok), "y": ys} for p, ys in phases.items()]
-  return {"kernels": kernel_traces, "phases": phase_traces}
+  return {"kernels": kernel_traces, "phases": phase_traces, "kernel_scale": scale}
 
 def script_json(obj) -> Markup:
   """JSON to embed in <script type="application/json">: no '<' at all, so no text in it can close the tag."""
@@ -114,13 +134,13 @@ def result_context(c:dict, args, standalone:bool=False) -> dict:
     return "?" + urlencode(q) + "#diff"
   return {"c": c, "spec": spec, "runs": runs, "a": a, "b": b, "ka": ka, "kb": kb, "pairs": pairs, "pair_i": pair_i, "diff": diff,
           "opts": opts, "label": label, "verdict": verdict(c), "view_url": view_url, "summary": [summary_row(m, r) for m, r in runs.items()],
-          "charts": script_json(chart_data(runs)), "highlight": highlight_source, "kernel_name": kernel_name_html,
+          "charts": script_json(chart_data(runs)), "highlight": highlight_source, "ext": SOURCE_EXT, "kernel_name": kernel_name_html,
           "created": datetime.datetime.fromtimestamp(c["created"], datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
           "rerun_query": spec.to_query() + "&modes=" + ",".join(runs) + "&device=" + c["device"] + ("&force_new=1" if c.get("request", {}).get("force_new") else ""),
           "graphs": {m: r.get("graphs") for m, r in runs.items()}, "layout_lib": LAYOUT_LIB,
           "standalone": standalone, "assets": inline_assets() if standalone else None}
 
-def inline_assets(js_files:tuple[str, ...]=("charts.js", "kernels.js", "graphs.js")) -> dict:
+def inline_assets(js_files:tuple[str, ...]=("charts.js", "kernels.js", "sources.js", "graphs.js")) -> dict:
   """Everything the standalone export needs, as text to inline: it must open from disk with no server."""
   import os
   static = os.path.join(os.path.dirname(__file__), "static")

@@ -109,3 +109,21 @@ def test_a_kernel_typed_as_3x_says_what_is_wrong(page, server):
   page.fill("#f-kernel", "3x")
   page.click("#submit")
   assert "'3x' has a size missing" in page.locator("#err-kernel").inner_text()
+
+def test_line_links_download_and_the_chart_scale(page, result_url):
+  page.goto(result_url.split("?")[0] + "#b-k1-L3")
+  line = page.locator("#b-k1-L3")
+  assert line.get_attribute("class") == "line-target"
+  assert page.locator('.kernel[data-side="b"]').nth(1).locator("details").get_attribute("open") is not None, "the linked kernel opens"
+  kernel = page.locator('.kernel[data-side="b"]').first
+  with page.expect_download() as dl:
+    kernel.locator("button.k-download").click()
+  name = kernel.get_attribute("data-name")
+  assert dl.value.suggested_filename == name + ".c"
+  text = open(dl.value.path()).read()
+  assert "void" in text and not text.lstrip().startswith("1"), "the source as written, without line numbers"
+  assert page.locator("table.diff td").first.evaluate("e => getComputedStyle(e).whiteSpace") == "pre"
+  page.wait_for_selector("#chart-kernels .main-svg", timeout=20_000)
+  before = page.locator("#chart-scale").inner_text()
+  page.click("#chart-scale")
+  assert page.locator("#chart-scale").inner_text() != before
