@@ -87,7 +87,15 @@ def test_search_collapse_expand_pan_and_zoom(page, comparison):
   ast = comparison["runs"]["new"]["graphs"]["kernel_asts"][0]
   b.locator(".g-search").fill("where")
   assert b.locator(".gn.hit").count() == sum(n["op"] == "WHERE" for n in ast["nodes"]) > 0
-  assert b.locator(".g-hits").inner_text().startswith(str(b.locator(".gn.hit").count()))
+  hits = b.locator(".gn.hit").count()
+  assert b.locator(".g-hits").inner_text().startswith(f"1 of {hits} nodes"), "typing selects and centres the first hit"
+  assert "hit" in b.locator(".gn.sel").get_attribute("class")
+  if hits > 1:
+    first = b.locator(".gn.sel").get_attribute("data-id")
+    b.locator(".g-search").press("Enter")
+    assert b.locator(".g-hits").inner_text().startswith(f"2 of {hits}") and b.locator(".gn.sel").get_attribute("data-id") != first
+    b.locator(".g-search").press("Shift+Enter")
+    assert b.locator(".gn.sel").get_attribute("data-id") == first
   # collapse the STORE's exclusive inputs: the value it stores disappears into it; expand brings it back
   store = next(n for n in ast["nodes"] if n["op"] == "STORE")
   before = b.locator(".gn").count()

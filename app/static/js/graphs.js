@@ -99,7 +99,9 @@
       this.custom = null; // a graph given by window.winoGraphs.show (tests, the console)
       this.modeSel.addEventListener("change", () => { this.fillWhich(); this.pick(); });
       this.whichSel.addEventListener("change", () => this.pick());
-      this.search.addEventListener("input", () => this.highlight());
+      this.search.addEventListener("input", () => { this.hit = -1; this.highlight(); this.step(1); });
+      // Enter: the next hit, Shift+Enter: the previous one; each is selected and centred
+      this.search.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); this.step(e.shiftKey ? -1 : 1); } });
       el.querySelector(".g-fit").addEventListener("click", () => this.fit(0));
       el.querySelector(".g-expand").addEventListener("click", () => { this.collapsed.clear(); this.draw(); });
       this.details.addEventListener("click", (e) => this.detailsClick(e));
@@ -133,7 +135,8 @@
       this.collapsed.clear();
       // NEW's rewrite materializes XHAT, GHAT and MHAT (STAGEs): start with their computations folded away, to read the top first
       const g = this.graph();
-      if (g && g.nodes.length > 200) for (const n of g.nodes) if (n.op === "STAGE") this.collapsed.add(n.id);
+      // (always for the "after" graph: it opens as XHAT, GHAT, MHAT and the output's indexing, each expandable)
+      if (g && (g.nodes.length > 200 || this.whichSel.value === "rewrite:after")) for (const n of g.nodes) if (n.op === "STAGE") this.collapsed.add(n.id);
       saveState();
       return this.draw();
     }
@@ -304,7 +307,17 @@
         el.classList.toggle("hit", hit);
         hits += hit;
       }
+      this.hitIds = q && this.nodeEls ? [...this.nodeEls.keys()].filter((id) => this.nodeEls.get(id).classList.contains("hit")) : [];
       this.hits.textContent = q ? `${hits} node${hits === 1 ? "" : "s"}` : "";
+    }
+    step(dir) {
+      if (!this.hitIds || !this.hitIds.length) return;
+      const n = this.hitIds.length;
+      this.hit = ((this.hit == null || this.hit < 0 ? (dir > 0 ? -1 : 0) : this.hit) + dir + n) % n;
+      const id = this.hitIds[this.hit];
+      this.select(id);
+      this.centerOn(id);
+      this.hits.textContent = `${this.hit + 1} of ${n} nodes · Enter: next`;
     }
   }
 
