@@ -86,7 +86,7 @@ def reproducer(cid:str):
   script = reproducer_script(parse_spec(c["spec"]), list(c["runs"]), c["device"].split("@")[0], bool(c.get("request", {}).get("force_new")))  # "CUDA@gpu-1": a worker's device
   return Response(script, mimetype="text/x-python", headers={"Content-Disposition": f'attachment; filename="wino-dash-{cid}.py"'})
 
-HISTORY_FILTERS = ("batch", "cin", "cout", "h", "w", "dtype")
+HISTORY_FILTERS = ("batch", "cin", "cout", "h", "w", "dtype")  # spec fields; the device is a filter of its own
 def history_filter(args) -> dict:
   """Exact-match filters on spec fields from the query; validated like a spec so bad values get a clear error."""
   given = {k: args[k] for k in HISTORY_FILTERS if args.get(k, "").strip()}
@@ -99,9 +99,11 @@ def history_filter(args) -> dict:
 def history():
   try: shape, error = history_filter(request.args), None
   except SpecError as e: shape, error = {}, str(e)
-  rows = [] if error else service.store().list_comparisons(limit=200, shape=shape)
+  device = request.args.get("device", "").strip() or None
+  rows = [] if error else service.store().list_comparisons(limit=200, shape=shape, device=device)
   for r in rows: r["describe"] = parse_spec(r["spec"]).describe()
-  return render_template("history.html", rows=rows, filters={k: request.args.get(k, "") for k in HISTORY_FILTERS}, error=error), 400 if error else 200
+  return render_template("history.html", rows=rows, filters={k: request.args.get(k, "") for k in HISTORY_FILTERS}, error=error,
+                         device=device or "", devices=service.store().devices(), dtypes=DTYPES), 400 if error else 200
 
 @bp.get("/assets/pygments.css")
 def pygments_css():
@@ -114,3 +116,14 @@ def plotly_js():
   from app.result_view import plotly_js_path
   from flask import send_file
   return send_file(plotly_js_path(), mimetype="text/javascript", max_age=3600)
+
+@bp.get("/two")
+def two():
+  """Two stored comparisons of the same spec side by side (history's "compare these two")."""
+  from app.result_view import two_comparisons
+  ids = request.args.getlist("id")
+  if len(ids) != 2 or ids[0] == ids[1]:
+    abort(400, f"pick exactly two different comparisons to put side by side (got {len(set(ids))})")
+  try: c = two_comparisons(*(load(i) for i in ids))
+  except ValueError as e: abort(400, str(e))
+  return render_template("result.html", **result_context(c, request.args))

@@ -38,11 +38,15 @@ def kernel_name_html(kernel:dict) -> Markup:
   parts = [Markup('<span class="ax ax-{k}" title="{k} axis of size {n}">{n}</span>').format(k=kind, n=n) for n, kind in kernel.get("axes", [])]
   return Markup('<span class="kname">{}{}</span>').format(prefix, Markup("").join(Markup("_") + p for p in parts))
 
-def _choose_modes(runs:dict, args) -> tuple[str, str]:
-  """Side by side: ?a=&b= from the link, else OLD vs NEW when both ran, else the first two."""
+def _choose_modes(runs:dict, args, two:dict|None=None) -> tuple[str, str]:
+  """Side by side: ?a=&b= from the link, else OLD vs NEW when both ran (for two comparisons: NEW, or the first mode both
+  ran, from each), else the first two."""
   modes = list(runs)
   a, b = args.get("a"), args.get("b")
   if a in runs and b in runs: return a, b
+  if two and two["common"]:
+    m = next(m for m in ("new", "old", *two["common"]) if m in two["common"])
+    return f"{m}@A", f"{m}@B"
   if "old" in runs and "new" in runs: return "old", "new"
   return modes[0], modes[-1]
 
@@ -115,7 +119,7 @@ def script_json(obj) -> Markup:
 def result_context(c:dict, args, standalone:bool=False) -> dict:
   runs = c["runs"]
   spec = parse_spec(c["spec"])
-  a, b = _choose_modes(runs, args)
+  a, b = _choose_modes(runs, args, c.get("two"))
   ka, kb = runs[a].get("kernels", []), runs[b].get("kernels", [])
   pairs = pair_kernels(ka, kb)
   both = [i for i, p in enumerate(pairs) if p["a"] is not None and p["b"] is not None]
@@ -127,7 +131,9 @@ def result_context(c:dict, args, standalone:bool=False) -> dict:
     left = ka[p["a"]]["source"] if p["a"] is not None else ""
     right = kb[p["b"]]["source"] if p["b"] is not None else ""
     diff = diff_kernels(left, right, ignore_whitespace=opts["ws"], normalize=opts["norm"], context=opts["ctx"])
-  def label(mode:str) -> str: return f"{mode} · {c['device']} · {spec.dtype} · tinygrad {c['tinygrad']}"
+  def label(mode:str) -> str:
+    r = runs[mode]
+    return f"{mode} · {r.get('device') or c['device']} · {spec.dtype} · tinygrad {r.get('tinygrad') or c['tinygrad']}"
   def view_url(**change) -> str:
     q = {"a": a, "b": b, "pair": pair_i, "view": opts["view"], "ws": int(opts["ws"]), "norm": int(opts["norm"]),
          "words": int(opts["words"]), "ctx": "" if opts["ctx"] is None else opts["ctx"]} | change
@@ -154,3 +160,17 @@ def inline_assets(js_files:tuple[str, ...]=("charts.js", "kernels.js", "sources.
 def plotly_js_path() -> str:
   import os, plotly
   return os.path.join(os.path.dirname(plotly.__file__), "package_data", "plotly.min.js")
+
+def two_comparisons(cx:dict, cy:dict) -> dict:
+  """Two stored comparisons of one spec as one comparison whose columns are mode@A and mode@B (A the older), so the
+  result page's kernels, diff, charts and graphs work on them unchanged; the verdict pairs each mode with itself."""
+  if cx["spec"] != cy["spec"]:
+    raise ValueError(f"{cx['id']} and {cy['id']} are different convs ({parse_spec(cx['spec']).describe()} vs "
+                     f"{parse_spec(cy['spec']).describe()}): only comparisons of the same spec can be put side by side")
+  (a, b) = sorted((cx, cy), key=lambda c: c["created"])
+  runs = {f"{m}@{tag}": {**r, "device": r.get("device") or c["device"], "tinygrad": r.get("tinygrad") or c["tinygrad"]}
+          for tag, c in (("A", a), ("B", b)) for m, r in c["runs"].items()}
+  common = [m for m in a["runs"] if m in b["runs"]]
+  return {"id": f"{a['id']} vs {b['id']}", "spec": a["spec"], "device": a["device"], "tinygrad": a["tinygrad"], "runs": runs,
+          "created": b["created"], "request": {}, "two": {"A": a, "B": b, "common": common},
+          "verdict_pairs": [(f"{m}@B", f"{m}@A") for m in common]}

@@ -12,8 +12,16 @@ MIGRATIONS = [
      CREATE TABLE jobs (id TEXT PRIMARY KEY, comparison_id TEXT NOT NULL, state TEXT NOT NULL, progress TEXT NOT NULL,
        message TEXT NOT NULL DEFAULT '', request TEXT NOT NULL, client TEXT NOT NULL DEFAULT '', created REAL NOT NULL, updated REAL NOT NULL);
      CREATE INDEX jobs_comparison ON jobs(comparison_id, state);""",
+  # what a history row shows (fired / fastest / NEW/OLD / worst error), kept beside the data so a listing reads no runs;
+  # rows from before are filled in on first listing
+  """ALTER TABLE comparisons ADD COLUMN outcome TEXT""",
 ]
 ACTIVE = ("queued", "running")
+
+def _outcome(comparison:dict, request:dict) -> dict | None:
+  from wino_core.verdict import outcome
+  try: return outcome(comparison, request)
+  except (KeyError, TypeError, ValueError, ZeroDivisionError): return None  # a partial record (tests, faults): no summary
 
 class Store:
   def __init__(self, path:str):
@@ -49,9 +57,9 @@ class Store:
   # ***** comparisons: written once, never changed *****
   def put_comparison(self, cid:str, request:dict, comparison:dict) -> bool:
     """Stores a comparison under its id; False (and nothing changes) if that id is already stored."""
-    cur = self._db().execute("INSERT OR IGNORE INTO comparisons (id, created, device, tinygrad, modes, spec, request, data) VALUES (?,?,?,?,?,?,?,?)",
+    cur = self._db().execute("INSERT OR IGNORE INTO comparisons (id, created, device, tinygrad, modes, spec, request, data, outcome) VALUES (?,?,?,?,?,?,?,?,?)",
       (cid, time.time(), comparison["device"], comparison["tinygrad"], ",".join(comparison["runs"]), json.dumps(comparison["spec"], sort_keys=True),
-       json.dumps(request, sort_keys=True), json.dumps(comparison)))
+       json.dumps(request, sort_keys=True), json.dumps(comparison), json.dumps(_outcome(comparison, request))))
     return cur.rowcount == 1
 
   def get_comparison(self, cid:str) -> dict | None:
@@ -59,16 +67,28 @@ class Store:
     if row is None: return None
     return {**json.loads(row["data"]), "id": row["id"], "created": row["created"], "request": json.loads(row["request"])}
 
-  def list_comparisons(self, limit:int=100, offset:int=0, shape:dict[str, int]|None=None) -> list[dict]:
-    """Newest first; `shape` filters on spec fields (batch, cin, cout, h, w, dtype, ...) by equality."""
+  def list_comparisons(self, limit:int=100, offset:int=0, shape:dict[str, int]|None=None, device:str|None=None) -> list[dict]:
+    """Newest first; `shape` filters on spec fields (batch, cin, cout, h, w, dtype, ...) by equality, `device` on the device."""
     where, args = [], []
     for k, v in (shape or {}).items():
       where.append(f"json_extract(spec, '$.{k}') = ?")
       args.append(v)
-    sql = ("SELECT id, created, device, tinygrad, modes, spec FROM comparisons" + (" WHERE " + " AND ".join(where) if where else "")
+    if device: where, args = [*where, "device = ?"], [*args, device]
+    sql = ("SELECT id, created, device, tinygrad, modes, spec, request, outcome FROM comparisons" + (" WHERE " + " AND ".join(where) if where else "")
            + " ORDER BY created DESC LIMIT ? OFFSET ?")
     return [{"id": r["id"], "created": r["created"], "device": r["device"], "tinygrad": r["tinygrad"], "modes": r["modes"].split(","),
-             "spec": json.loads(r["spec"])} for r in self._db().execute(sql, (*args, limit, offset))]
+             "spec": json.loads(r["spec"]), "request": json.loads(r["request"]),
+             "outcome": json.loads(r["outcome"]) if r["outcome"] else self._fill_outcome(r["id"])}
+            for r in self._db().execute(sql, (*args, limit, offset))]
+
+  def _fill_outcome(self, cid:str) -> dict | None:
+    """A row stored before the outcome column: computed once from its data and kept."""
+    if (c:=self.get_comparison(cid)) is None: return None
+    out = _outcome(c, c["request"])
+    self._db().execute("UPDATE comparisons SET outcome=? WHERE id=? AND outcome IS NULL", (json.dumps(out), cid))
+    return out
+
+  def devices(self) -> list[str]: return [r[0] for r in self._db().execute("SELECT DISTINCT device FROM comparisons ORDER BY device")]
 
   def count_comparisons(self) -> int: return self._db().execute("SELECT count(*) FROM comparisons").fetchone()[0]
 

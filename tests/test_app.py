@@ -186,3 +186,48 @@ def test_verdict_on_the_seeds_shape_in_page_and_json(client, dtype):
   assert 'id="verdict"' in html and f'<b class="mode-{v["fastest"]}">{v["fastest"]}</b>' in html
   assert "Mann-Whitney" in html and f"{dtype}, Winograd: correct ≤" in html
   assert html.count('class="badge" title="fastest mode"') == 1
+
+def test_history_shows_the_outcome_and_filters_by_device_and_dtype(stored):
+  c = stored["app"].test_client()
+  html = c.get("/history").get_data(as_text=True)
+  row = html.split(f'data-id="{stored["id"]}"')[1].split("</tr>")[0]
+  assert "verdict-correct" in row and ("baseline" in row or "old" in row), row
+  assert stored["id"] in c.get("/history?device=CPU&dtype=float32").get_data(as_text=True)
+  assert stored["id"] not in c.get("/history?device=CUDA").get_data(as_text=True)
+  assert stored["id"] not in c.get("/history?dtype=float16").get_data(as_text=True)
+
+def test_a_row_stored_before_the_outcome_column_still_opens_and_lists(tmp_path):
+  import sqlite3
+  from app.store import MIGRATIONS, Store
+  from wino_core.result import RunResult
+  db = str(tmp_path / "old.sqlite3")
+  con = sqlite3.connect(db)
+  con.executescript(MIGRATIONS[0] + "; PRAGMA user_version=1;")
+  run = RunResult(mode="baseline", status="ok", kernel_time_s={"min": 1e-3, "median": 1e-3, "max": 1e-3}, max_rel_err=1e-7).to_dict()
+  data = {"spec": {**SMALL, "kernel": [3, 3], "groups": 1, "dtype": "float32"}, "device": "CPU", "tinygrad": "0.14.0", "runs": {"baseline": run}}
+  con.execute("INSERT INTO comparisons VALUES (?,?,?,?,?,?,?,?)", ("00000000000000ab", 1.0, "CPU", "0.14.0", "baseline",
+              json.dumps(data["spec"]), json.dumps({"repeat": 1}), json.dumps(data)))
+  con.commit(); con.close()
+  store = Store(db)
+  assert store.schema_version == len(MIGRATIONS)
+  [row] = store.list_comparisons()
+  assert row["outcome"]["worst"] == "correct" and row["outcome"]["fastest"] == "baseline"
+  assert store.get_comparison("00000000000000ab")["runs"]["baseline"]["kernel_time_s"]["median"] == 1e-3
+
+def test_compare_these_two(client):
+  body = {"spec": {**SMALL, "seed": 21}, "modes": ["baseline", "old"], "device": "CPU", "repeat": 3}
+  ids = []
+  for rerun in (0, 1):
+    r = client.post("/api/compare", json={**body, "rerun": rerun}).get_json()
+    assert wait_done(client, r["status_url"])["state"] == "done"
+    ids.append(r["id"])
+  html = client.get(f"/two?id={ids[0]}&id={ids[1]}").get_data(as_text=True)
+  assert 'id="two"' in html and "old@A · CPU" in html and "old@B · CPU" in html and ", a re-run" in html
+  assert 'data-pair="old@B/old@A"' in html and 'data-pair="baseline@B/baseline@A"' in html
+  assert 'id="diff-table"' in html and 'id="rerun"' not in html
+  other = client.post("/api/compare", json={**body, "spec": {**SMALL, "seed": 22}}).get_json()
+  wait_done(client, other["status_url"])
+  r = client.get(f"/two?id={ids[0]}&id={other['id']}")
+  assert r.status_code == 400 and "different convs" in r.get_data(as_text=True)
+  assert client.get(f"/two?id={ids[0]}").status_code == 400
+  assert client.get(f"/two?id={ids[0]}&id=0123456789abcdef").status_code == 404

@@ -38,7 +38,7 @@ def expected_error(spec:dict, winograd:bool) -> float:
   k_terms = (spec["cin"] // spec["groups"]) * kh * kw
   return (WINOGRAD_GROWTH if winograd else 1.0) * (UNIT_ROUNDOFF[spec["dtype"]] + UNIT_ROUNDOFF["float32"] * math.sqrt(k_terms))
 
-def ran_winograd(mode:str, run:dict) -> bool: return mode != "baseline" and bool((run.get("winograd") or {}).get("fired"))
+def ran_winograd(mode:str, run:dict) -> bool: return run.get("mode", mode) != "baseline" and bool((run.get("winograd") or {}).get("fired"))
 
 def error_verdict(spec:dict, mode:str, run:dict, baseline_err:float|None=None) -> dict:
   """{'verdict': correct|suspicious|wrong|none, 'error', 'tolerance' (the correct bound), 'limit' (the wrong bound),
@@ -50,7 +50,7 @@ def error_verdict(spec:dict, mode:str, run:dict, baseline_err:float|None=None) -
   tol, limit = CORRECT_X * exp, min(SUSPICIOUS_X * exp, NEVER_OK)
   verdict = "wrong" if not math.isfinite(err) or err > limit else "correct" if err <= tol else "suspicious"
   rule = f"{spec['dtype']}, {'Winograd' if wino else 'direct'}: correct ≤ {tol:.1e}, wrong > {limit:.1e}"
-  vs = err / baseline_err if baseline_err and math.isfinite(err) and mode != "baseline" else None
+  vs = err / baseline_err if baseline_err and math.isfinite(err) and run.get("mode", mode) != "baseline" else None
   return {"verdict": verdict, "error": err, "tolerance": tol, "limit": limit, "vs_baseline": vs, "rule": rule}
 
 # ***** speed *****
@@ -116,7 +116,8 @@ def verdict(comparison:dict) -> dict:
   rank = {"none": -1, "correct": 0, "suspicious": 1, "wrong": 2}
   worst = max((e["verdict"] for e in errors.values()), key=rank.get, default="none")
   timed = {m: r for m, r in runs.items() if r.get("status") == "ok" and r.get("kernel_time_s")}
-  speedups = [{"a": a, "b": b, **speed_pair(timed[a], timed[b])} for a, b in PAIRS if a in timed and b in timed]
+  pairs = comparison.get("verdict_pairs") or PAIRS  # two stored comparisons side by side pair each mode with itself
+  speedups = [{"a": a, "b": b, **speed_pair(timed[a], timed[b])} for a, b in pairs if a in timed and b in timed]
   fastest = min(timed, key=lambda m: timed[m]["kernel_time_s"]["median"]) if timed else None
   clear = fastest is not None and len(timed) > 1 and all(speed_pair(timed[fastest], timed[m])["verdict"] == "faster" for m in timed if m != fastest)
   return {"errors": errors, "worst": worst, "fastest": fastest, "fastest_is_clear": clear, "speedups": speedups, "method": METHOD}
@@ -128,3 +129,16 @@ def summary_line(v:dict) -> str:
   for s in v["speedups"]: parts.append(f"{s['a']}/{s['b']} {s['ratio']:.2f}× ({s['verdict']})")
   parts.append("errors: " + ", ".join(f"{m} {e['verdict']}" for m, e in v["errors"].items()))
   return "verdict: " + "; ".join(parts)
+
+def outcome(comparison:dict, request:dict) -> dict:
+  """What a history row says about a comparison: NEW fired / fell back / forced, the fastest mode, NEW/OLD, the worst
+  error verdict, and whether it is a re-run."""
+  v, new = verdict(comparison), comparison["runs"].get("new")
+  wino = (new or {}).get("winograd") or {}
+  if new is None: fired = None
+  elif new.get("status") != "ok": fired = "failed"
+  else: fired = ("forced" if request.get("force_new") else "fired") if wino.get("fired") else "fell back"
+  new_old = next((s for s in v["speedups"] if (s["a"], s["b"]) == ("new", "old")), None)
+  return {"new": fired, "fastest": v["fastest"], "fastest_is_clear": v["fastest_is_clear"], "worst": v["worst"],
+          "new_old": None if new_old is None else {"ratio": new_old["ratio"], "verdict": new_old["verdict"]},
+          "rerun": bool(request.get("rerun")), "forced": bool(request.get("force_new"))}
