@@ -231,3 +231,15 @@ def test_compare_these_two(client):
   assert r.status_code == 400 and "different convs" in r.get_data(as_text=True)
   assert client.get(f"/two?id={ids[0]}").status_code == 400
   assert client.get(f"/two?id={ids[0]}&id=0123456789abcdef").status_code == 404
+
+def test_standalone_export_keeps_the_view_and_every_modes_sources(stored):
+  c = stored["app"].test_client()
+  page = c.get(f"/c/{stored['id']}?a=old&b=baseline&view=unified").get_data(as_text=True)
+  assert f'href="/c/{stored["id"]}.html?a=old&amp;b=baseline&amp;view=unified"' in page
+  html = c.get(f"/c/{stored['id']}.html?a=old&b=baseline&view=unified").get_data(as_text=True)
+  assert "table class=\"diff diff-unified\"" in html and "old · CPU" in html.split('id="diff-label-a"')[1][:80]
+  data = c.get(f"/c/{stored['id']}.json").get_json()
+  for mode, run in data["runs"].items():
+    for i, _ in enumerate(run["kernels"]): assert f'id="{"a" if mode == "old" else "b"}-k{i}-L1"' in html
+  one = c.get(f"/c/{stored['id']}.html?a=old&b=old").get_data(as_text=True)
+  assert 'class="mode-sources" data-mode="baseline"' in one and 'id="baseline-k0-L1"' in one and 'data-mode="old"' not in one.split('id="all-sources"')[1]

@@ -57,6 +57,10 @@
     if (el) { if (document.readyState === "complete") refocus(); else window.addEventListener("load", refocus); }
   }
 
+  // the standalone export opens in the view shown now (graph panes included, which change the URL without a reload)
+  const exportLink = document.getElementById("export-html");
+  if (exportLink) exportLink.addEventListener("click", () => { exportLink.search = location.search; });
+
   const toggle = document.getElementById("toggle-sources");
   if (toggle) toggle.addEventListener("click", () => {
     const all = document.querySelectorAll("#kernels details");
