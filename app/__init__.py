@@ -13,7 +13,14 @@ DEFAULTS = {
   "PAGE_CACHE_SIZE": 64,        # rendered result views kept in memory
   "RUNNER": None,               # a job runner object; default: the embedded in-process runner
   "QUEUE": None,                # redis://[:password@]host:port/db: jobs go to `wino-dash worker`s through RQ instead
+  "SEARCH_BUDGET_S": 600,       # the most one mode's BEAM search may take; past it the run ends with a message
+  "SEARCH_PARALLEL": None,      # compile processes a BEAM search uses; default: this machine's cores
+  "SEARCH_CACHE": None,         # BEAM results kept across runs and restarts; default: search-cache.sqlite3 beside DATABASE
 }
+
+def default_database() -> str:
+  """The store's file when none is given: wino-dash.sqlite3 in Flask's instance folder for this package."""
+  return os.path.join(Flask(__name__, instance_relative_config=True).instance_path, "wino-dash.sqlite3")
 
 def create_app(config:dict|None=None) -> Flask:
   app = Flask(__name__, instance_relative_config=True)
@@ -25,11 +32,14 @@ def create_app(config:dict|None=None) -> Flask:
   from app.store import Store
   from app.jobs import InProcessRunner
   store = Store(app.config["DATABASE"])
+  from wino_core.search import cache_path_beside
+  if app.config["SEARCH_CACHE"] is None: app.config["SEARCH_CACHE"] = cache_path_beside(app.config["DATABASE"])
   limits = dict(max_queue=app.config["MAX_QUEUE"], max_per_client=app.config["MAX_QUEUED_PER_CLIENT"], run_timeout_s=app.config["RUN_TIMEOUT_S"])
   if (runner:=app.config["RUNNER"]) is None and app.config["QUEUE"]:
     from app.rq_runner import RqRunner
     runner = RqRunner(store, app.config["QUEUE"], **limits)
-  runner = runner or InProcessRunner(store, **limits)
+  runner = runner or InProcessRunner(store, **limits, search_options={"search_cache": app.config["SEARCH_CACHE"],
+    "search_budget_s": app.config["SEARCH_BUDGET_S"], "parallel": app.config["SEARCH_PARALLEL"]})
   app.extensions["wino"] = {"store": store, "runner": runner}
 
   from app import api, pages, errors, security, filters

@@ -20,10 +20,13 @@ def form_defaults(spec:ConvSpec|None=None) -> dict:
   d = (spec or ConvSpec()).to_dict()
   return {**d, "kernel": "x".join(map(str, d["kernel"])), "padding": ",".join(map(str, d["padding"])) if isinstance(d["padding"], list) else d["padding"]}
 
-def render_form(values:dict, errors:dict, modes, device:str|None, status:int=200):
+SEARCHES = (("none", "none: tinygrad's heuristics"), *((f"beam={n}", f"BEAM={n}") for n in range(1, 5)), ("noopt", "NOOPT: no optimizations"))
+
+def render_form(values:dict, errors:dict, modes, device:str|None, status:int=200, search:str="none"):
   info = service.devices()
   return render_template("new.html", values=values, errors=errors, modes=list(modes), all_modes=MODES, dtypes=DTYPES,
-                         devices=info["devices"], device=device, probe_error=info.get("error")), status
+                         devices=info["devices"], device=device, probe_error=info.get("error"), searches=SEARCHES,
+                         search=search if search in dict(SEARCHES) else "none"), status
 
 @bp.get("/")
 def new():
@@ -31,17 +34,18 @@ def new():
   modes = [m for m in request.args.get("modes", "").split(",") if m in MODES] or list(MODES)
   try: values, errors = form_defaults(ConvSpec.from_query(request.query_string.decode()) if request.args else None), {}
   except SpecError as e: values, errors = {**form_defaults(), **{k: v for k, v in request.args.items() if k in FIELDS}}, e.errors
-  return render_form(values, errors, modes, request.args.get("device"), 400 if errors else 200)
+  return render_form(values, errors, modes, request.args.get("device"), 400 if errors else 200, request.args.get("search", "none"))
 
 @bp.post("/")
 def submit():
   f = request.form
   raw_spec = {k: f[k] for k in FIELDS if k in f and k != "bias"} | {"bias": "bias" in f}  # a missing field takes its default
-  raw = {"spec": raw_spec, "modes": f.getlist("modes"), "device": f.get("device") or None, "force_new": "force_new" in f}
+  raw = {"spec": raw_spec, "modes": f.getlist("modes"), "device": f.get("device") or None, "force_new": "force_new" in f,
+         "search": f.get("search") or None}
   if f.get("rerun"): raw["rerun"] = time.time_ns() // 1_000_000  # a re-run gets a permalink of its own
   try: req, job = service.submit(raw, request.remote_addr or "")
-  except SpecError as e: return render_form(raw_spec, e.errors, raw["modes"], raw["device"], 400)
-  except QueueFull as e: return render_form(raw_spec, {"form": str(e)}, raw["modes"], raw["device"], e.status)
+  except SpecError as e: return render_form(raw_spec, e.errors, raw["modes"], raw["device"], 400, f.get("search", "none"))
+  except QueueFull as e: return render_form(raw_spec, {"form": str(e)}, raw["modes"], raw["device"], e.status, f.get("search", "none"))
   if job is None: return redirect(url_for("pages.result", cid=req.id), code=303)
   return redirect(url_for("pages.job", jid=job["id"]), code=303)
 

@@ -12,6 +12,7 @@ from pygments.util import ClassNotFound
 
 from wino_core.diff import diff_kernels, pair_kernels
 from wino_core.spec import parse_spec
+from wino_core.search import parse_search
 from wino_core.verdict import verdict
 
 LEXERS = {"c": "c", "cuda": "cuda", "metal": "cpp", "opencl": "c", "hip": "cpp", "ptx": "ptx", "llvm": "llvm", "wgsl": "wgsl"}
@@ -54,6 +55,13 @@ def _int_arg(args, key:str, default:int|None, lo:int, hi:int) -> int|None:
   v = args.get(key, "")
   return max(lo, min(hi, int(v))) if v.strip().isdigit() else default
 
+def search_value(search) -> str: return f"beam={search.beam}" if search.beam else "noopt" if search.noopt else "none"
+
+def opt_text(o:dict) -> str:
+  """One of tinygrad's Opts as it reads in DEBUG output: UPCAST(axis 2, 4); a TC's arg is (tc select, opt level, use tc)."""
+  arg = ",".join(map(str, o["arg"])) if isinstance(o["arg"], list) else o["arg"]
+  return f"{o['op']}({'' if o['axis'] is None else 'axis ' + str(o['axis']) + ', '}{arg})"
+
 def _last(args, key:str, default:str="") -> str:
   """A form sends a checkbox as a hidden 0 and then, when checked, a 1: the last value is the one the user chose."""
   values = args.getlist(key) if hasattr(args, "getlist") else [args[key]] if key in args else []
@@ -85,8 +93,10 @@ def chart_data(runs:dict) -> dict:
   """Kernel time per mode: one stacked bar per kernel (median), one colour per kernel role across modes, and the min–max
   of the per-run total as whiskers on the total only; compile vs run per mode. Plotly traces, plus the y-scale to open on
   (log when the modes differ more than 5×)."""
-  kernel_traces, phases = [], {"schedule": [], "codegen": [], "compiler": [], "first run": [], "kernel time (median)": []}
   ok = {m: r for m, r in runs.items() if r["status"] == "ok"}
+  searched = any("search" in (r.get("compile_split_s") or {}) for r in ok.values())
+  kernel_traces = []
+  phases = {"schedule": [], **({"search": []} if searched else {}), "codegen": [], "compiler": [], "first run": [], "kernel time (median)": []}
   seen_roles = set()
   for mode, r in ok.items():
     for i, k in enumerate(r["kernels"]):
@@ -106,7 +116,8 @@ def chart_data(runs:dict) -> dict:
   scale = "log" if len(medians) > 1 and max(medians) / min(medians) > 5 else "linear"
   for mode, r in ok.items():
     split = r.get("compile_split_s") or {}
-    for p in ("schedule", "codegen", "compiler"): phases[p].append(split.get(p, 0) * 1e3)
+    for p in ("schedule", "search", "codegen", "compiler"):
+      if p in phases: phases[p].append(split.get(p, 0) * 1e3)
     phases["first run"].append((r.get("first_run_s") or 0) * 1e3)
     phases["kernel time (median)"].append(r["kernel_time_s"]["median"] * 1e3)
   phase_traces = [{"type": "bar", "name": p, "x": list(ok), "y": ys} for p, ys in phases.items()]
@@ -119,6 +130,7 @@ def script_json(obj) -> Markup:
 def result_context(c:dict, args, standalone:bool=False) -> dict:
   runs = c["runs"]
   spec = parse_spec(c["spec"])
+  search = parse_search((c.get("request") or {}).get("search"))
   a, b = _choose_modes(runs, args, c.get("two"))
   ka, kb = runs[a].get("kernels", []), runs[b].get("kernels", [])
   pairs = pair_kernels(ka, kb)
@@ -142,7 +154,9 @@ def result_context(c:dict, args, standalone:bool=False) -> dict:
           "opts": opts, "label": label, "verdict": verdict(c), "view_url": view_url, "summary": [summary_row(m, r) for m, r in runs.items()],
           "charts": script_json(chart_data(runs)), "highlight": highlight_source, "ext": SOURCE_EXT, "kernel_name": kernel_name_html,
           "created": datetime.datetime.fromtimestamp(c["created"], datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-          "rerun_query": spec.to_query() + "&modes=" + ",".join(runs) + "&device=" + c["device"] + ("&force_new=1" if c.get("request", {}).get("force_new") else ""),
+          "rerun_query": spec.to_query() + "&modes=" + ",".join(runs) + "&device=" + c["device"] + ("&force_new=1" if c.get("request", {}).get("force_new") else "")
+                         + ("" if search.is_default else "&search=" + search_value(search)),
+          "search": search, "search_value": search_value(search), "opt_text": opt_text,
           "graphs": {m: r.get("graphs") for m, r in runs.items()}, "layout_lib": LAYOUT_LIB,
           "standalone": standalone, "assets": inline_assets() if standalone else None}
 

@@ -84,7 +84,9 @@ def describe_kernel(call:UOp, buffers:BufferTable, language:str) -> dict:
   writes_output = any(buffers.role(bufs[i]) == "out" for i in info.outs)
   est = sink.arg.estimates
   name = ansistrip(info.name)
+  from wino_core.search import opts_json
   return {"name": name, "axes": kernel_axes(info.name), "role": kernel_role(reads, writes_output, name.startswith("r_")),
+          "opts": opts_json(getattr(sink.arg, "applied_opts", ())),  # the optimizations the kernel got (heuristics, BEAM or none)
           **capped_source(next(s.arg for s in prg.src if s.op is Ops.SOURCE)), "language": language,
           "global_size": list(info.global_size) if info.global_size is not None else None,
           "local_size": list(info.local_size) if info.local_size is not None else None,

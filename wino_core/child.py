@@ -34,11 +34,14 @@ def run(req:dict, out) -> dict:
   repeat, warmup = int(req.get("repeat", 10)), int(req.get("warmup", 2))
   if (fault:=req.get("fault")): _inject(fault)
   from wino_core.modes import MODE_TABLE
+  from wino_core.search import SearchBudgetExceeded, SearchCache, parse_search, search_kernels
+  search = parse_search(req.get("search"))
 
   import numpy as np
   import tinygrad
   from tinygrad import Tensor, Device
   from tinygrad.engine.realize import compile_linear, run_linear, time_call
+  from tinygrad.helpers import Context
   from wino_core.capture import LinearCapture, CompilerClock, BufferTable, describe_kernel, program_calls, language_of
   from wino_core.reference import conv2d_reference, max_errors
   from wino_core.graphs import run_graphs
@@ -60,7 +63,16 @@ def run(req:dict, out) -> dict:
     linear, var_vals = cap.linear()
     t_schedule = time.perf_counter() - st
     winograd = report()
-  with CompilerClock(dev.compiler) as clock:
+  # BEAM: a phase of its own before the cold compile, which then applies the Opts it found (or the cache had)
+  search_info, t_search = None, 0.0
+  if search.beam:
+    cache = SearchCache(req["search_cache"]) if req.get("search_cache") else None
+    try:
+      linear, search_info, t_search = search_kernels(linear, device, search.beam, cache, version, parallel=int(req.get("parallel") or 0),
+                                                     budget_s=float(600 if req.get("search_budget_s") is None else req["search_budget_s"]), on_progress=lambda p: emit(out, phase=p))
+    except SearchBudgetExceeded as e: return RunResult(status="timeout", message=str(e), **base).to_dict()
+    emit(out, phase="compiling")
+  with CompilerClock(dev.compiler) as clock, Context(NOOPT=int(search.noopt)):
     st = time.perf_counter()
     compiled = compile_linear(linear)
     t_compile = time.perf_counter() - st
@@ -88,11 +100,15 @@ def run(req:dict, out) -> dict:
   buffers = BufferTable({x.uop.buffer: "x", w.uop.buffer: "w", result_t.uop.buffer: "out", **({b.uop.buffer: "w"} if b is not None else {})})
   language = language_of(dev.renderer)
   kernels = [describe_kernel(c, buffers, language) | {"time_s": _summary(ts)} for c, ts in zip(calls, per_kernel)]
+  if search_info is not None and len(search_info) == len(kernels):  # one searched SINK per compiled kernel, in launch order
+    for k, si in zip(kernels, search_info): k["search"] = si
   # after timing, so nothing timed changes: a few toposorts of graphs of hundreds of nodes
   graphs = run_graphs(linear, kernels, buffers, {t.uop.buffer: t.shape for t in (x, w, b, result_t) if t is not None}, report.rewrites())
   message = (winograd or {}).get("reason") or ""
   return RunResult(status="ok", message=message, kernels=kernels, compile_s=t_schedule + t_compile,
-                   compile_split_s={"schedule": t_schedule, "codegen": t_compile - clock.seconds, "compiler": clock.seconds},
+                   compile_split_s={"schedule": t_schedule, **({"search": t_search} if search.beam else {}),
+                                    "codegen": t_compile - clock.seconds, "compiler": clock.seconds},
+                   search=search.to_dict(),
                    first_run_s=first_run, kernel_time_s=_summary(sums) if sums else None,
                    max_abs_err=abs_err, max_rel_err=rel_err, winograd=winograd, graphs=graphs, **base).to_dict()
 

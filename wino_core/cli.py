@@ -17,6 +17,11 @@ def _compare_args(p:argparse.ArgumentParser):
   p.add_argument("--repeat", default=10, type=int, help="timed runs per kernel after warm-up (default 10)")
   p.add_argument("--timeout", default=None, type=float, metavar="S", help="wall-clock limit per mode")
   p.add_argument("--force-new", action="store_true", help="NEW skips its cost model (rewrites convs it would leave alone)")
+  g = p.add_mutually_exclusive_group()
+  g.add_argument("--beam", type=int, default=0, metavar="N", help="tinygrad's BEAM=N search for every kernel (N in 1..4); results cached")
+  g.add_argument("--noopt", action="store_true", help="no optimizations at all (NOOPT): the raw kernels")
+  p.add_argument("--search-budget", type=float, default=600, metavar="S", help="the most one mode's BEAM search may take (default 600 s)")
+  p.add_argument("--search-cache", default=None, metavar="FILE", help="BEAM results (default: $WINO_DASH_SEARCH_CACHE, else ~/.cache/wino-dash)")
   p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
 def _fmt_s(x) -> str: return "-" if x is None else f"{x*1e3:.3f} ms" if x < 1 else f"{x:.2f} s"
@@ -38,7 +43,9 @@ def cmd_compare(a) -> int:
   raw["bias"] = a.bias
   if a.size is not None: raw["h"] = raw["w"] = a.size
   try:
+    from wino_core.search import parse_search, user_cache_path
     spec, modes = parse_spec(raw), check_modes(a.modes)
+    search = parse_search({"beam": a.beam} if a.beam else {"noopt": True} if a.noopt else None)
     if a.repeat < 1 or a.repeat > 1000: raise SpecError({"repeat": f"must be in 1..1000, got {a.repeat}"})
     device = a.device or default_device()
     check_device(spec, device)
@@ -46,7 +53,8 @@ def cmd_compare(a) -> int:
     print(f"wino-dash: error: {e}", file=sys.stderr)
     return 2
   progress = None if a.json else (lambda mode, phase: print(f"  {mode}: {phase}", file=sys.stderr, flush=True))
-  cmp = compare(spec, modes, device, repeat=a.repeat, timeout_s=a.timeout, force_new=a.force_new, on_progress=progress)
+  cmp = compare(spec, modes, device, repeat=a.repeat, timeout_s=a.timeout, force_new=a.force_new, search=search,
+                search_options={"search_cache": a.search_cache or user_cache_path(), "search_budget_s": a.search_budget}, on_progress=progress)
   from wino_core.verdict import summary_line, verdict
   v = verdict(cmp)
   if a.json: print(json.dumps({**cmp, "verdict": v}))
@@ -79,6 +87,17 @@ def cmd_serve(a) -> int:
   app.run(host=a.host, port=a.port, threaded=True, debug=False, use_reloader=False)
   return 0
 
+def cmd_cache(a) -> int:
+  """`cache clear`: forget every kept BEAM result (the server's, beside its store, and the CLI's); `cache info` counts them."""
+  from app import default_database
+  from wino_core.search import SearchCache, cache_path_beside, user_cache_path
+  paths = [a.path] if a.path else [cache_path_beside(a.db or default_database()), user_cache_path()]
+  for path in paths:
+    if not os.path.exists(path): print(f"{path}: no search cache", file=sys.stderr); continue
+    cache = SearchCache(path)
+    print(f"{path}: {'cleared ' + str(cache.clear()) if a.action == 'clear' else cache.count()} BEAM results")
+  return 0
+
 def cmd_worker(a) -> int:
   if not a.queue:
     print("wino-dash: error: --queue redis://[:PASSWORD@]HOST:PORT/DB (or $WINO_DASH_QUEUE) is required", file=sys.stderr)
@@ -100,6 +119,11 @@ def main(argv:list[str]|None=None) -> int:
   s.add_argument("--queue", default=os.environ.get("WINO_DASH_QUEUE"), metavar="redis://[:PASSWORD@]HOST:PORT/DB",
                  help="run jobs on `wino-dash worker`s through RQ on this Redis (default: $WINO_DASH_QUEUE, else in-process)")
   s.set_defaults(fn=cmd_serve)
+  k = sub.add_parser("cache", help="the BEAM search cache: clear it, or count what it holds")
+  k.add_argument("action", choices=("clear", "info"))
+  k.add_argument("--db", default=None, help="the server's SQLite file (its search cache sits beside it; default: the instance folder's)")
+  k.add_argument("--path", default=None, help="one search cache file, instead of the server's and the CLI's")
+  k.set_defaults(fn=cmd_cache)
   w = sub.add_parser("worker", help="serve this host's devices to a server's queue (RQ on Redis)")
   w.add_argument("--queue", default=os.environ.get("WINO_DASH_QUEUE"), metavar="redis://[:PASSWORD@]HOST:PORT/DB",
                  help="the server's Redis (default: $WINO_DASH_QUEUE, which keeps the password off the command line)")

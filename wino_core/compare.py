@@ -7,6 +7,7 @@ from typing import Callable
 from wino_core.devices import tinygrad_version
 from wino_core.result import MODES, RunResult, comparison_dict
 from wino_core.run import run_mode
+from wino_core.search import HEURISTICS, Search, parse_search
 from wino_core.spec import Caps, ConvSpec, SpecError, parse_spec
 
 def check_modes(modes) -> list[str]:
@@ -30,10 +31,12 @@ class CompareRequest:
   repeat: int = 10
   rerun: int = 0
   force_new: bool = False   # NEW skips its cost model (to inspect what it makes of a conv it would leave alone)
+  search: Search = HEURISTICS  # how kernels get their opts: heuristics, BEAM=N, NOOPT
 
   def to_dict(self) -> dict:
     return {"spec": self.spec.to_dict(), "modes": list(self.modes), "device": self.device, "tinygrad": self.tinygrad,
-            "repeat": self.repeat, **({"rerun": self.rerun} if self.rerun else {}), **({"force_new": True} if self.force_new else {})}
+            "repeat": self.repeat, **({"rerun": self.rerun} if self.rerun else {}), **({"force_new": True} if self.force_new else {}),
+            **({"search": self.search.to_dict()} if not self.search.is_default else {})}  # absent for heuristics: old ids stay
   @property
   def id(self) -> str: return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
 
@@ -42,7 +45,7 @@ def parse_request(raw:dict, *, caps:Caps|None=None, min_modes:int=1, max_repeat:
   `devices`: the catalogue to check the device against (default: what tinygrad opens here)."""
   from wino_core.devices import check_device, default_device
   if not isinstance(raw, dict): raise SpecError({"request": "must be a JSON object"})
-  if (extra:=set(raw) - {"spec", "modes", "device", "repeat", "rerun", "force_new"}): raise SpecError({sorted(extra)[0][:40]: "unknown field"})
+  if (extra:=set(raw) - {"spec", "modes", "device", "repeat", "rerun", "force_new", "search"}): raise SpecError({sorted(extra)[0][:40]: "unknown field"})
   errors: dict[str, str] = {}
   def field(fn):
     try: return fn()
@@ -56,8 +59,9 @@ def parse_request(raw:dict, *, caps:Caps|None=None, min_modes:int=1, max_repeat:
   if not isinstance(device, str): errors["device"] = "must be a device name"
   else: field(lambda: check_device(spec, device, devices))
   if not isinstance(force_new:=raw.get("force_new", False), bool): errors["force_new"] = "must be true or false"
+  search = field(lambda: parse_search(raw.get("search")))
   if errors: raise SpecError(errors)
-  return CompareRequest(spec, tuple(modes), device, tinygrad_version(), repeat, rerun, force_new)
+  return CompareRequest(spec, tuple(modes), device, tinygrad_version(), repeat, rerun, force_new, search)
 
 def _bounded(v, name:str, lo:int, hi:int) -> int:
   if isinstance(v, bool) or not isinstance(v, (int, str)) or not re.fullmatch(r"\s*\+?[0-9]{1,18}\s*", str(v)):
@@ -66,12 +70,15 @@ def _bounded(v, name:str, lo:int, hi:int) -> int:
   return n
 
 def compare(spec:ConvSpec, modes:list[str]|tuple[str, ...], device:str, *, repeat:int=10, timeout_s:float|None=None,
-            force_new:bool=False, on_progress:Callable[[str, str], None]|None=None) -> dict:
-  """Run every mode, one after another (never in parallel: they would skew each other's times)."""
+            force_new:bool=False, search:Search=HEURISTICS, search_options:dict|None=None,
+            on_progress:Callable[[str, str], None]|None=None) -> dict:
+  """Run every mode, one after another (never in parallel: they would skew each other's times). `search_options`:
+  run_mode's search_cache, search_budget_s, parallel."""
   runs: dict[str, RunResult] = {}
   for mode in modes:
     if on_progress: on_progress(mode, "starting")
     kw = {"timeout_s": timeout_s} if timeout_s else {}
-    runs[mode] = run_mode(spec, mode, device, repeat=repeat, force_new=force_new, on_phase=(lambda p, m=mode: on_progress(m, p)) if on_progress else None, **kw)
+    runs[mode] = run_mode(spec, mode, device, repeat=repeat, force_new=force_new, search=search, **(search_options or {}),
+                          on_phase=(lambda p, m=mode: on_progress(m, p)) if on_progress else None, **kw)
     if on_progress: on_progress(mode, runs[mode].status)
   return comparison_dict(spec, device, tinygrad_version(), runs)

@@ -14,10 +14,11 @@ class RunResult:
   message: str = ""
   device: str = ""
   tinygrad: str = ""
-  kernels: list[dict[str, Any]] = field(default_factory=list)   # name, axes, role, source, language, global_size,
+  kernels: list[dict[str, Any]] = field(default_factory=list)   # name, axes, role, opts, search, source, language, global_size,
                                                                  # local_size, ops, bytes, time_s{min,median,max,samples}
   compile_s: float | None = None                                 # schedule + codegen + compiler of the first realize
-  compile_split_s: dict[str, float] = field(default_factory=dict)  # schedule / codegen / compiler
+  compile_split_s: dict[str, float] = field(default_factory=dict)  # schedule / search (BEAM only) / codegen / compiler
+  search: dict[str, Any] = field(default_factory=dict)           # how opts were chosen: {} heuristics, {"beam": N}, {"noopt": true}
   first_run_s: float | None = None                               # wall time of the first (cold) execution
   kernel_time_s: dict | None = None                              # min/median/max and samples of the per-run sum over kernels
   max_abs_err: float | None = None

@@ -5,6 +5,7 @@ import json, os, signal, subprocess, sys, threading, time
 from typing import Callable
 
 from wino_core.result import RunResult
+from wino_core.search import HEURISTICS, Search
 from wino_core.spec import ConvSpec
 
 DEFAULT_TIMEOUT_S = 300.0
@@ -12,12 +13,19 @@ DEFAULT_MEMORY_MB = 8192
 # honest cold compiles: no disk cache, compile in the child itself (no worker pool to time around)
 CHILD_ENV = {"CACHELEVEL": "0", "PARALLEL": "0", "PYTHONUNBUFFERED": "1"}
 
+DEFAULT_SEARCH_BUDGET_S = 600.0
+
 def run_mode(spec:ConvSpec, mode:str, device:str, *, repeat:int=10, warmup:int=2, timeout_s:float=DEFAULT_TIMEOUT_S,
              memory_mb:int|None=DEFAULT_MEMORY_MB, on_phase:Callable[[str], None]|None=None, force_new:bool=False,
-             fault:str|None=None) -> RunResult:
-  """`force_new` makes NEW skip its cost model. `fault` (crash, hang, oom, raise) makes the child fail on purpose: it
-  exists for tests of this very handling."""
-  req = {"spec": spec.to_dict(), "mode": mode, "device": device, "repeat": repeat, "warmup": warmup, "force_new": force_new, "fault": fault}
+             search:Search=HEURISTICS, search_cache:str|None=None, search_budget_s:float=DEFAULT_SEARCH_BUDGET_S,
+             parallel:int|None=None, fault:str|None=None) -> RunResult:
+  """`force_new` makes NEW skip its cost model. `search`: heuristics, BEAM=N (a phase of its own, within
+  `search_budget_s`, with `parallel` compile processes, default the cores here; results kept in `search_cache`) or
+  NOOPT. `fault` (crash, hang, oom, raise) makes the child fail on purpose: it exists for tests of this very handling."""
+  req = {"spec": spec.to_dict(), "mode": mode, "device": device, "repeat": repeat, "warmup": warmup, "force_new": force_new, "fault": fault,
+         "search": search.to_dict(), "search_cache": search_cache, "search_budget_s": search_budget_s,
+         "parallel": (os.cpu_count() or 1) if parallel is None else parallel}
+  if search.beam: timeout_s += search_budget_s  # the wall-clock limit is the run's own plus the search's budget
   base = {"mode": mode, "device": device}
   # GPU runtimes reserve huge virtual address ranges: the address-space limit is only applied to CPU-side devices
   limit_memory = memory_mb is not None and device.split(":")[0] in ("CPU", "CLANG", "LLVM", "PYTHON")

@@ -55,8 +55,10 @@ def run_job(request:dict, run_timeout_s:float|None=None) -> dict:
     except RedisError: pass  # progress is best effort; the result is what counts
   device = request["device"].rpartition("@")[0]
   if device != _SERVING.get("device"): raise ValueError(f"this worker serves {_SERVING.get('device')}, not {device}")
+  from wino_core.search import parse_search, user_cache_path
   cmp = compare(parse_spec(request["spec"]), request["modes"], device, repeat=request["repeat"], timeout_s=run_timeout_s,
-                force_new=request.get("force_new", False), on_progress=on_progress)
+                force_new=request.get("force_new", False), search=parse_search(request.get("search")),
+                search_options={"search_cache": user_cache_path()}, on_progress=on_progress)
   return {**cmp, "worker": {**{k: _SERVING[k] for k in ("name", "host", "model")}, "wall_s": time.perf_counter() - st}}
 
 def _exit_with_parent():
