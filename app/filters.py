@@ -21,5 +21,12 @@ def datetime(ts) -> str:
   import datetime as dt
   return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
 
+def search_label(request:dict|None) -> str:
+  """A stored request's search setting as the page names it: heuristics, BEAM=N, NOOPT."""
+  from wino_core.search import parse_search
+  try: return parse_search((request or {}).get("search")).label
+  except Exception: return "?"
+
 def register(app):
   for f in (ms, sec, sci, dims, big, datetime): app.add_template_filter(f)
+  app.add_template_global(search_label)

@@ -7,6 +7,7 @@ from app import service
 from app.jobs import QueueFull
 from app.result_view import result_context
 from wino_core.result import MODES
+from wino_core.search import parse_search
 from wino_core.spec import DTYPES, FIELDS, ConvSpec, SpecError, parse_spec
 
 bp = Blueprint("pages", __name__)
@@ -87,7 +88,8 @@ def result_html(cid:str):
 def reproducer(cid:str):
   from wino_core.reproducer import reproducer_script
   c = load(cid)
-  script = reproducer_script(parse_spec(c["spec"]), list(c["runs"]), c["device"].split("@")[0], bool(c.get("request", {}).get("force_new")))  # "CUDA@gpu-1": a worker's device
+  req = c.get("request") or {}
+  script = reproducer_script(parse_spec(c["spec"]), list(c["runs"]), c["device"].split("@")[0], bool(req.get("force_new")), req.get("search"))  # "CUDA@gpu-1": a worker's device
   return Response(script, mimetype="text/x-python", headers={"Content-Disposition": f'attachment; filename="wino-dash-{cid}.py"'})
 
 HISTORY_FILTERS = ("batch", "cin", "cout", "h", "w", "dtype")  # spec fields; the device is a filter of its own
@@ -104,10 +106,14 @@ def history():
   try: shape, error = history_filter(request.args), None
   except SpecError as e: shape, error = {}, str(e)
   device = request.args.get("device", "").strip() or None
-  rows = [] if error else service.store().list_comparisons(limit=200, shape=shape, device=device)
+  search = request.args.get("search", "").strip()
+  try: search_filter = None if not search else parse_search(search).to_dict()
+  except SpecError as e: search_filter, error = None, error or str(e)
+  rows = [] if error else service.store().list_comparisons(limit=200, shape=shape, device=device, search=search_filter)
   for r in rows: r["describe"] = parse_spec(r["spec"]).describe()
   return render_template("history.html", rows=rows, filters={k: request.args.get(k, "") for k in HISTORY_FILTERS}, error=error,
-                         device=device or "", devices=service.store().devices(), dtypes=DTYPES), 400 if error else 200
+                         device=device or "", devices=service.store().devices(), dtypes=DTYPES, searches=SEARCHES,
+                         search=search), 400 if error else 200
 
 @bp.get("/assets/pygments.css")
 def pygments_css():

@@ -67,13 +67,19 @@ class Store:
     if row is None: return None
     return {**json.loads(row["data"]), "id": row["id"], "created": row["created"], "request": json.loads(row["request"])}
 
-  def list_comparisons(self, limit:int=100, offset:int=0, shape:dict[str, int]|None=None, device:str|None=None) -> list[dict]:
-    """Newest first; `shape` filters on spec fields (batch, cin, cout, h, w, dtype, ...) by equality, `device` on the device."""
+  def list_comparisons(self, limit:int=100, offset:int=0, shape:dict[str, int]|None=None, device:str|None=None,
+                       search:dict|None=None) -> list[dict]:
+    """Newest first; `shape` filters on spec fields (batch, cin, cout, h, w, dtype, ...) by equality, `device` on the
+    device, `search` on the request's search setting ({} the heuristics, {"beam": N}, {"noopt": True})."""
     where, args = [], []
     for k, v in (shape or {}).items():
       where.append(f"json_extract(spec, '$.{k}') = ?")
       args.append(v)
     if device: where, args = [*where, "device = ?"], [*args, device]
+    if search == {}: where.append("json_extract(request, '$.search') IS NULL")
+    for k, v in (search or {}).items():
+      where.append(f"json_extract(request, '$.search.{k}') = ?")
+      args.append(int(v))
     sql = ("SELECT id, created, device, tinygrad, modes, spec, request, outcome FROM comparisons" + (" WHERE " + " AND ".join(where) if where else "")
            + " ORDER BY created DESC LIMIT ? OFFSET ?")
     return [{"id": r["id"], "created": r["created"], "device": r["device"], "tinygrad": r["tinygrad"], "modes": r["modes"].split(","),

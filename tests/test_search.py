@@ -74,3 +74,21 @@ def test_cache_clear_from_the_cli(tmp_path):
   SearchCache(path).put(("ast", "CPU", "0.14.0", 1), [{"op": "UPCAST", "axis": 0, "arg": 4}], 1.0, 10)
   p = subprocess.run([sys.executable, "-m", "wino_core.cli", "cache", "clear", "--path", path], capture_output=True, text=True, timeout=60)
   assert p.returncode == 0 and "cleared 1 BEAM results" in p.stdout and SearchCache(path).count() == 0
+
+def test_history_filters_on_the_search_and_the_reproducer_carries_it(tmp_path):
+  from app.store import Store
+  from wino_core.reproducer import reproducer_script
+  store = Store(str(tmp_path / "db.sqlite3"))
+  cmp = {"spec": {**TINY, "kernel": [3, 3], "groups": 1, "dtype": "float32"}, "device": "CPU", "tinygrad": "0.14.0", "runs": {}}
+  for cid, search in (("a" * 16, None), ("b" * 16, {"beam": 2}), ("c" * 16, {"noopt": True})):
+    store.put_comparison(cid, {**({"search": search} if search else {})}, cmp)
+  assert [r["id"] for r in store.list_comparisons(search={})] == ["a" * 16]
+  assert [r["id"] for r in store.list_comparisons(search={"beam": 2})] == ["b" * 16]
+  assert [r["id"] for r in store.list_comparisons(search={"noopt": True})] == ["c" * 16]
+  app = create_app({"DATABASE": str(tmp_path / "db.sqlite3"), "TESTING": True})
+  html = app.test_client().get("/history?search=beam%3D2").get_data(as_text=True)
+  assert "b" * 16 in html and "a" * 16 not in html and "BEAM=2" in html
+  assert app.test_client().get("/history?search=beam%3D9").status_code == 400
+  script = reproducer_script(parse_spec(TINY), ["baseline"], "CPU", search={"noopt": True})
+  p = subprocess.run([sys.executable, "-c", script, "--mode", "baseline"], capture_output=True, text=True, timeout=120)
+  assert "SEARCH = {'noopt': True}" in script and "opts: []" in p.stdout, p.stderr[-500:]

@@ -42,12 +42,13 @@ def run(mode:str, show_source:bool):
     out = build_conv(SPEC, x, w, b)
     with cap.installed(): out.realize()
   linear, var_vals = cap.linear()
-  compiled = compile_linear(linear)
+  # the comparison's search setting: tinygrad's heuristics, its BEAM search, or NOOPT
+  with Context(NOOPT=int(SEARCH.get("noopt", False))): compiled = compile_linear(linear, beam=SEARCH.get("beam", 0))
   run_linear(compiled, var_vals)
   programs = [c.src[0] for c in program_calls(compiled)]
   print(f"== {mode} on {DEVICE}: {len(programs)} kernel{'' if len(programs) == 1 else 's'}")
   for prg in programs:
-    print(f"  {ansistrip(prg.arg.name)}")
+    print(f"  {ansistrip(prg.arg.name)}  opts: {list(prg.src[0].arg.applied_opts)}")
     if show_source: print(next(s.arg for s in prg.src if s.op is Ops.SOURCE))
   ref = conv2d_reference(xn, wn, bn, SPEC.stride, SPEC.dilation, SPEC.padding, SPEC.groups)
   abs_err, rel_err = max_errors(out.numpy(), ref)
@@ -93,7 +94,7 @@ def _spec_literal(spec:ConvSpec) -> str:
   derived = ", ".join(f"{name}={getattr(spec, name)!r}" for name, v in vars(ConvSpec).items() if isinstance(v, property))
   return f"SimpleNamespace({fields},\n                       {derived})"
 
-def reproducer_script(spec:ConvSpec, modes:list[str], device:str, force_new:bool=False) -> str:
+def reproducer_script(spec:ConvSpec, modes:list[str], device:str, force_new:bool=False, search:dict|None=None) -> str:
   """The script's text. Run as `python repro.py [--source]`: each mode runs in a fresh process and prints its kernels'
   names, their count and the largest error against a float64 numpy reference; --source adds the generated code."""
   new_rule = NEW_RULE_PATH.read_text() if "new" in modes and NEW_RULE_PATH.exists() else None
@@ -102,7 +103,8 @@ def reproducer_script(spec:ConvSpec, modes:list[str], device:str, force_new:bool
          f"prints the kernels tinygrad generates and the largest error against a float64 numpy reference.\n"
          f'The functions under a "# wino_core/..." line are wino-dash\'s own, copied verbatim."""')
   parts = [doc + "\n" + _HEADER,
-           f"SPEC = {_spec_literal(spec)}\nDEVICE = {device!r}\nRUN_MODES = {list(modes)!r}\nFORCE_NEW = {force_new!r}  # NEW skips its cost model",
+           f"SPEC = {_spec_literal(spec)}\nDEVICE = {device!r}\nRUN_MODES = {list(modes)!r}\nFORCE_NEW = {force_new!r}  # NEW skips its cost model\n"
+           f"SEARCH = {dict(search or {})!r}  # {{}}: tinygrad's heuristics; {{'beam': N}}: BEAM=N; {{'noopt': True}}: NOOPT",
            _embedded(make_inputs, build_conv, conv2d_reference, max_errors, LinearCapture, program_calls),
            "# wino_core/winograd.py, the NEW rule, verbatim\nNEW_RULE_SOURCE = " + (_literal(new_rule) if new_rule is not None else "None"),
            _MAIN]
