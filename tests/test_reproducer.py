@@ -12,8 +12,10 @@ def run_script(text:str, tmp_path, *args) -> subprocess.CompletedProcess:
 def printed_modes(stdout:str) -> dict[str, dict]:
   """{mode: {"kernels": [names], "count": n, "abs": err, "rel": err}} from the script's output."""
   out = {}
-  for m in re.finditer(r"^== (\w+) on CPU: (\d+) kernels?\n(?P<names>(?:  \w+\n)+)  max abs error (\S+), max rel error (\S+)$", stdout, re.M):
-    out[m.group(1)] = {"count": int(m.group(2)), "kernels": m.group("names").split(), "abs": float(m.group(4)), "rel": float(m.group(5))}
+  for m in re.finditer(r"^== (\w+) on CPU: (\d+) kernels?\n(?P<names>(?:  \w+  opts: .*\n)+)  max abs error (\S+), max rel error (\S+)$", stdout, re.M):
+    lines = m.group("names").splitlines()
+    out[m.group(1)] = {"count": int(m.group(2)), "kernels": [l.split()[0] for l in lines], "opts": [l.split("opts: ")[1] for l in lines],
+                       "abs": float(m.group(4)), "rel": float(m.group(5))}
   return out
 
 @pytest.fixture(scope="module")
@@ -30,6 +32,7 @@ def test_runs_standalone_and_prints_what_run_mode_reports(script_run, small_runs
   assert list(modes) == ["baseline", "old"]
   for mode, printed in modes.items():
     assert printed["kernels"] == [k["name"] for k in runs[mode].kernels], "the same kernels as wino-dash's own run"
+    assert [o.count("Opt(") for o in printed["opts"]] == [len(k["opts"]) for k in runs[mode].kernels], "and the same opts"
     assert printed["count"] == len(printed["kernels"]) and printed["abs"] < 1e-4 and printed["rel"] < 1e-4
   assert len(modes["old"]["kernels"]) == 4
 
