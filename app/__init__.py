@@ -42,7 +42,8 @@ def create_app(config:dict|None=None) -> Flask:
     "search_budget_s": app.config["SEARCH_BUDGET_S"], "parallel": app.config["SEARCH_PARALLEL"]})
   app.extensions["wino"] = {"store": store, "runner": runner}
 
-  from app import api, pages, errors, security, filters
+  from app import access, api, pages, errors, security, filters
+  access.register(app)  # first: its timer starts before any other hook can refuse the request
   filters.register(app)
   app.register_blueprint(pages.bp)
   app.register_blueprint(api.bp)
