@@ -15,6 +15,8 @@ DEFAULTS = {
   "QUEUE": None,                # redis://[:password@]host:port/db: jobs go to `wino-dash worker`s through RQ instead
   "SEARCH_BUDGET_S": 600,       # the most one mode's BEAM search may take; past it the run ends with a message
   "SEARCH_PARALLEL": None,      # compile processes a BEAM search uses; default: this machine's cores
+  "TOKEN": None,                # an access token: requests that queue work must carry it (app/auth.py); None: open
+  "PROTECT_READS": False,       # with a TOKEN, every page and export needs it too (only /healthz and /login stay open)
   "SEARCH_CACHE": None,         # BEAM results kept across runs and restarts; default: search-cache.sqlite3 beside DATABASE
 }
 
@@ -42,8 +44,9 @@ def create_app(config:dict|None=None) -> Flask:
     "search_budget_s": app.config["SEARCH_BUDGET_S"], "parallel": app.config["SEARCH_PARALLEL"]})
   app.extensions["wino"] = {"store": store, "runner": runner}
 
-  from app import access, api, pages, errors, security, filters
+  from app import access, api, auth, pages, errors, security, filters
   access.register(app)  # first: its timer starts before any other hook can refuse the request
+  auth.register(app)
   filters.register(app)
   app.register_blueprint(pages.bp)
   app.register_blueprint(api.bp)

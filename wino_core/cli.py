@@ -25,6 +25,7 @@ def _compare_args(p:argparse.ArgumentParser):
   p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+MIN_TOKEN = 12
 
 def _fmt_s(x) -> str: return "-" if x is None else f"{x*1e3:.3f} ms" if x < 1 else f"{x:.2f} s"
 
@@ -75,14 +76,24 @@ def cmd_devices(a) -> int:
   return 0
 
 def cmd_serve(a) -> int:
+  a.token = a.token or None  # an empty WINO_DASH_TOKEN is no token
   from app.access import configure
   from app.server import serve_dev, serve_production
+  if a.token is not None and len(a.token) < MIN_TOKEN:
+    print(f"wino-dash: error: the access token has {len(a.token)} characters, fewer than {MIN_TOKEN}: make a long random one, e.g. `openssl rand -hex 16`", file=sys.stderr)
+    return 2
+  if a.host not in LOOPBACK and not a.token:
+    print(f"wino-dash: error: bound to {a.host}, not loopback, anyone who can reach it could queue compiles here: give an access token "
+          "(WINO_DASH_TOKEN, which keeps it out of `ps`, or --token), e.g. `export WINO_DASH_TOKEN=$(openssl rand -hex 16)`", file=sys.stderr)
+    return 2
+  if a.protect_reads and not a.token:
+    print("wino-dash: error: --protect-reads needs an access token (WINO_DASH_TOKEN or --token)", file=sys.stderr)
+    return 2
   configure(a.log_level, a.access_log)
-  if a.host not in LOOPBACK:
-    print(f"wino-dash: warning: bound to {a.host}, not loopback: anyone who can reach it can queue compiles here", file=sys.stderr)
   def make_app():
     from app import create_app
-    return create_app({**({"DATABASE": a.db} if a.db else {}), **({"QUEUE": a.queue} if a.queue else {})})
+    return create_app({**({"DATABASE": a.db} if a.db else {}), **({"QUEUE": a.queue} if a.queue else {}),
+                       "TOKEN": a.token or None, "PROTECT_READS": a.protect_reads})
   if a.dev:
     print(f"wino-dash: development server (auto-reload) on http://{a.host}:{a.port}", file=sys.stderr)
     serve_dev(make_app, a.host, a.port)
@@ -127,6 +138,9 @@ def main(argv:list[str]|None=None) -> int:
   s.add_argument("--db", default=None, help="SQLite file (default: the instance folder's wino-dash.sqlite3)")
   s.add_argument("--queue", default=os.environ.get("WINO_DASH_QUEUE"), metavar="redis://[:PASSWORD@]HOST:PORT/DB",
                  help="run jobs on `wino-dash worker`s through RQ on this Redis (default: $WINO_DASH_QUEUE, else in-process)")
+  s.add_argument("--token", default=os.environ.get("WINO_DASH_TOKEN"), metavar="TOKEN",
+                 help="access token that requests queueing work must carry; required off loopback (default: $WINO_DASH_TOKEN, which keeps it out of `ps`)")
+  s.add_argument("--protect-reads", action="store_true", help="with a token, stored results, history and exports need it too")
   s.add_argument("--threads", default=8, type=int, help="request threads of the production server (default 8)")
   s.add_argument("--connection-limit", default=200, type=int, metavar="N", help="open connections the server accepts at once; more wait to be accepted (default 200)")
   s.add_argument("--trusted-proxy", default=None, metavar="ADDR", help="a reverse proxy's address: take the client address and scheme from its X-Forwarded-* headers")
