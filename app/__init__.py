@@ -36,17 +36,21 @@ def create_app(config:dict|None=None) -> Flask:
   store = Store(app.config["DATABASE"])
   from wino_core.search import cache_path_beside
   if app.config["SEARCH_CACHE"] is None: app.config["SEARCH_CACHE"] = cache_path_beside(app.config["DATABASE"])
-  limits = dict(max_queue=app.config["MAX_QUEUE"], max_per_client=app.config["MAX_QUEUED_PER_CLIENT"], run_timeout_s=app.config["RUN_TIMEOUT_S"])
+  from app.ops import Metrics
+  metrics = Metrics(store)
+  limits = dict(max_queue=app.config["MAX_QUEUE"], max_per_client=app.config["MAX_QUEUED_PER_CLIENT"], run_timeout_s=app.config["RUN_TIMEOUT_S"],
+                metrics=metrics)
   if (runner:=app.config["RUNNER"]) is None and app.config["QUEUE"]:
     from app.rq_runner import RqRunner
     runner = RqRunner(store, app.config["QUEUE"], **limits)
   runner = runner or InProcessRunner(store, **limits, search_options={"search_cache": app.config["SEARCH_CACHE"],
     "search_budget_s": app.config["SEARCH_BUDGET_S"], "parallel": app.config["SEARCH_PARALLEL"]})
-  app.extensions["wino"] = {"store": store, "runner": runner}
+  app.extensions["wino"] = {"store": store, "runner": runner, "metrics": metrics}
 
-  from app import access, api, auth, pages, errors, security, filters
-  access.register(app)  # first: its timer starts before any other hook can refuse the request
+  from app import access, api, auth, ops, pages, errors, security, filters
+  access.register(app, on_request=metrics.observe_request)  # first: its timer starts before any other hook can refuse the request
   auth.register(app)
+  app.register_blueprint(ops.bp)
   filters.register(app)
   app.register_blueprint(pages.bp)
   app.register_blueprint(api.bp)

@@ -31,12 +31,13 @@ def test_serve_runs_on_waitress_and_logs_each_request_as_one_json_line(tmp_path)
   assert by_path["/no/such/page"]["status"] == 404
   assert not any("?" in l["path"] for l in lines)  # no query strings
 
-def test_access_log_to_a_file_and_off_above_info(tmp_path):
+def test_access_log_to_a_file_behind_a_proxy_and_off_above_info(tmp_path):
   log = tmp_path / "access.log"
-  s = Server(str(tmp_path / "db.sqlite3"), args=("--access-log", str(log))).start()
+  s = Server(str(tmp_path / "db.sqlite3"), args=("--access-log", str(log), "--trusted-proxy", "127.0.0.1")).start()
   try:
-    get(s.url + "/history")
-    assert [l["path"] for l in access_lines(str(log), 2)] == ["/api/devices", "/history"]
+    get(s.url + "/history", {"X-Forwarded-For": "10.9.8.7", "X-Forwarded-Proto": "https"})
+    lines = access_lines(str(log), 2)
+    assert [(l["path"], l["client"]) for l in lines] == [("/api/devices", "127.0.0.1"), ("/history", "10.9.8.7")]  # the client behind the proxy
   finally: s.kill()
   quiet = Server(str(tmp_path / "quiet.sqlite3"), args=("--access-log", str(tmp_path / "quiet.log"), "--log-level", "warning")).start()
   try:
