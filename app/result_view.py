@@ -158,9 +158,45 @@ def result_context(c:dict, args, standalone:bool=False) -> dict:
                          + ("" if search.is_default else "&search=" + search_value(search)),
           "search": search, "search_value": search_value(search), "opt_text": opt_text,
           "graphs": {m: r.get("graphs") for m, r in runs.items()}, "layout_lib": LAYOUT_LIB,
-          "standalone": standalone, "assets": inline_assets() if standalone else None}
+          "standalone": standalone, "assets": inline_assets(STANDALONE_JS) if standalone else None,
+          "offline": script_json(offline_data(runs, label, {"a": a, "b": b, "pair": pair_i, **opts})) if standalone else None}
 
-def inline_assets(js_files:tuple[str, ...]=("charts.js", "kernels.js", "sources.js", "graphs.js")) -> dict:
+STANDALONE_JS = ("charts.js", "offline.js", "sources.js", "graphs.js")
+
+def _spans(segments:list|None) -> list[int]|None:
+  """Segments as lengths: [first is a change (0/1), len, len, ...], equal and changed spans alternating (the line's
+  text is known, and merged segments always alternate)."""
+  return None if segments is None else [int(segments[0][0] != "equal"), *(len(t) for _, t in segments)] if segments else []
+
+def _row(r:dict) -> list:
+  """A split diff row, compact: [kind, a_no, b_no, a_spans, b_spans]; the lines' text is the sources' (the export
+  carries each kernel's source once)."""
+  return [r["kind"], r["a_no"], r["b_no"], _spans(r["a_segments"]), _spans(r["b_segments"])]
+
+def offline_data(runs:dict, label, view:dict) -> dict:
+  """What the standalone export's controls need with no server: for every ordered pair of modes that ran, its kernel
+  pairs and each pair's diff (whole files, every row) under the four matchings (whitespace, normalized names). The
+  diff is computed here, by the same wino_core.diff as the page; the file's script only lays the rows out (split or
+  unified, word marks on or off, context lines). Equal diffs are kept once: "diffs" maps a key to an index in "rows"."""
+  modes = [m for m, r in runs.items() if r.get("kernels")]
+  kernels = {m: runs[m]["kernels"] for m in modes}
+  pairs, diffs, unique = {}, {}, {}
+  for a in modes:
+    for b in modes:
+      pairs[f"{a}|{b}"] = pair_kernels(kernels[a], kernels[b])
+      for i, p in enumerate(pairs[f"{a}|{b}"]):
+        left = kernels[a][p["a"]]["source"] if p["a"] is not None else ""
+        right = kernels[b][p["b"]]["source"] if p["b"] is not None else ""
+        for ws in (0, 1):
+          for norm in (0, 1):
+            d = diff_kernels(left, right, ignore_whitespace=bool(ws), normalize=bool(norm))
+            text = json.dumps({"rows": [_row(r) for r in d["split"]], "summary": d["summary"]})
+            diffs[f"{a}|{b}|{i}|{ws}{norm}"] = unique.setdefault(text, len(unique))
+  return {"view": view, "modes": modes, "labels": {m: label(m) for m in modes},
+          "kernels": {m: [{"name": k["name"], "role": k["role"], "source": k["source"]} for k in ks] for m, ks in kernels.items()},
+          "pairs": pairs, "diffs": diffs, "rows": [json.loads(t) for t in unique]}
+
+def inline_assets(js_files:tuple[str, ...]) -> dict:
   """Everything the standalone export needs, as text to inline: it must open from disk with no server."""
   import os
   static = os.path.join(os.path.dirname(__file__), "static")

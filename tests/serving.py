@@ -1,6 +1,6 @@
 """A real wino-dash server in a child process on a free loopback port, for browser and load tests."""
 from __future__ import annotations
-import os, shutil, signal, socket, subprocess, sys, time, urllib.request
+import json, os, shutil, signal, socket, subprocess, sys, time, urllib.request
 
 def free_port() -> int:
   with socket.socket() as s:
@@ -40,3 +40,13 @@ def chromium_path() -> str | None:
 
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
+
+def compare_via_api(server:Server, body:dict, timeout:float=180) -> dict:
+  """One comparison through the real server's API, waited for; returns its stored JSON."""
+  req = urllib.request.Request(server.url + "/api/compare", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+  r = json.loads(urllib.request.urlopen(req, timeout=30).read())
+  end = time.monotonic() + timeout
+  while r.get("status_url") and time.monotonic() < end:
+    if json.loads(urllib.request.urlopen(server.url + r["status_url"], timeout=30).read())["state"] in ("done", "failed"): break
+    time.sleep(0.3)
+  return json.loads(urllib.request.urlopen(f"{server.url}/c/{r['id']}.json", timeout=30).read())

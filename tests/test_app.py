@@ -233,13 +233,20 @@ def test_compare_these_two(client):
   assert client.get(f"/two?id={ids[0]}&id=0123456789abcdef").status_code == 404
 
 def test_standalone_export_keeps_the_view_and_every_modes_sources(stored):
+  """the file opens in the view of the page it was taken from and carries every mode's kernels (as cards its script lays
+  out, tests/test_browser_export.py drives them) and the diffs of every pair of modes"""
   c = stored["app"].test_client()
   page = c.get(f"/c/{stored['id']}?a=old&b=baseline&view=unified").get_data(as_text=True)
   assert f'href="/c/{stored["id"]}.html?a=old&amp;b=baseline&amp;view=unified"' in page
   html = c.get(f"/c/{stored['id']}.html?a=old&b=baseline&view=unified").get_data(as_text=True)
   assert "table class=\"diff diff-unified\"" in html and "old · CPU" in html.split('id="diff-label-a"')[1][:80]
   data = c.get(f"/c/{stored['id']}.json").get_json()
-  for mode, run in data["runs"].items():
-    for i, _ in enumerate(run["kernels"]): assert f'id="{"a" if mode == "old" else "b"}-k{i}-L1"' in html
-  one = c.get(f"/c/{stored['id']}.html?a=old&b=old").get_data(as_text=True)
-  assert 'class="mode-sources" data-mode="baseline"' in one and 'id="baseline-k0-L1"' in one and 'data-mode="old"' not in one.split('id="all-sources"')[1]
+  offline = json.loads(re.search(r'id="offline-data">(.*?)</script>', html, re.S).group(1))
+  assert offline["view"] | {"a": "old", "b": "baseline", "view": "unified"} == offline["view"]
+  for mi, (mode, run) in enumerate(data["runs"].items()):
+    assert f'<template class="mode-cards" data-mode="{mode}" data-anchor="t{mi}">' in html
+    for i, k in enumerate(run["kernels"]):
+      assert f'id="t{mi}-k{i}-L1"' in html and offline["kernels"][mode][i]["source"] == k["source"]
+  modes = list(data["runs"])
+  assert set(offline["pairs"]) == {f"{a}|{b}" for a in modes for b in modes}
+  assert len(offline["diffs"]) == 4 * sum(len(p) for p in offline["pairs"].values())

@@ -2,6 +2,7 @@
 modes, pan and zoom, the standalone file from disk, and a 2,000-node graph laid out off the main thread (measured)."""
 import json, time, urllib.request
 import pytest
+from tests.serving import compare_via_api
 from tests.test_browser import browser, page_errors, server  # noqa: F401 (fixtures: one server and one Chromium per module)
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -11,13 +12,7 @@ def comparison(server) -> dict:
   """baseline vs NEW of a small conv, through the API of the real server; returns the stored JSON"""
   body = {"spec": {"batch": 1, "cin": 3, "cout": 4, "h": 10, "w": 10, "padding": 1}, "modes": ["baseline", "new"], "device": "CPU", "repeat": 1,
           "force_new": True}  # under NEW's cost model: forced, to draw its graphs
-  req = urllib.request.Request(server.url + "/api/compare", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
-  r = json.loads(urllib.request.urlopen(req, timeout=30).read())
-  end = time.monotonic() + 180
-  while r.get("status_url") and time.monotonic() < end:
-    if json.loads(urllib.request.urlopen(server.url + r["status_url"], timeout=30).read())["state"] in ("done", "failed"): break
-    time.sleep(0.3)
-  return json.loads(urllib.request.urlopen(f"{server.url}/c/{r['id']}.json", timeout=30).read())
+  return compare_via_api(server, body)
 
 def pane(page, side:str): return page.locator(f'.graph-pane[data-side="{side}"]')
 

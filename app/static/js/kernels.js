@@ -61,10 +61,4 @@
   const exportLink = document.getElementById("export-html");
   if (exportLink) exportLink.addEventListener("click", () => { exportLink.search = location.search; });
 
-  const toggle = document.getElementById("toggle-sources");
-  if (toggle) toggle.addEventListener("click", () => {
-    const all = document.querySelectorAll("#kernels details");
-    const open = ![...all].every((d) => d.open);
-    all.forEach((d) => { d.open = open; });
-  });
 })();

@@ -27,18 +27,26 @@
     }
   });
 
+  // scroll events do not bubble: one capturing listener serves every pair, also those the standalone file lays out later
   const sync = document.getElementById("sync-scroll");
   let busy = false;
-  section.querySelectorAll("tr.pair").forEach((row) => {
+  section.addEventListener("scroll", (e) => {
+    const pre = e.target, row = pre.closest && pre.closest("tr.pair");
+    if (!row || !pre.matches(".hl pre") || !sync || !sync.checked || busy) return;
     const pres = [...row.querySelectorAll(".hl pre")];
     if (pres.length !== 2) return;
-    pres.forEach((pre, i) => pre.addEventListener("scroll", () => {
-      if (!sync || !sync.checked || busy) return;
-      busy = true;
-      pres[1 - i].scrollTop = pre.scrollTop;
-      pres[1 - i].scrollLeft = pre.scrollLeft;
-      requestAnimationFrame(() => { busy = false; });
-    }));
+    const other = pres[1 - pres.indexOf(pre)];
+    busy = true;
+    other.scrollTop = pre.scrollTop;
+    other.scrollLeft = pre.scrollLeft;
+    requestAnimationFrame(() => { busy = false; });
+  }, true);
+
+  const toggle = document.getElementById("toggle-sources");
+  if (toggle) toggle.addEventListener("click", () => {
+    const all = section.querySelectorAll("tr.pair details");
+    const open = ![...all].every((d) => d.open);
+    all.forEach((d) => { d.open = open; });
   });
 
   function showLine() {
