@@ -30,9 +30,11 @@ def needs_token() -> bool:
 
 def local_path(url:str|None) -> str:
   """Where to go after signing in: a path on this server only (never another host: no open redirect)."""
-  parts = urlsplit(url or "")
+  try: parts = urlsplit(url or "")
+  except ValueError: return "/"  # e.g. "http://[" (a broken IPv6 host)
   if parts.netloc and parts.netloc != request.host: return "/"
-  path = parts.path if parts.path.startswith("/") and not parts.path.startswith("//") else "/"
+  local = parts.path.startswith("/") and not parts.path.startswith("//") and "\\" not in parts.path  # a browser reads /\x as //x
+  path = parts.path if local else "/"
   return path + (f"?{parts.query}" if parts.query else "")
 
 def refuse():

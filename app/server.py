@@ -24,4 +24,5 @@ def serve_dev(make_app:Callable[[], Flask], host:str, port:int):
   reach the port). The reloader's parent process only watches the files and restarts the child that serves, so only
   the child builds the app (one job runner, one queue collector)."""
   from werkzeug.serving import is_running_from_reloader, run_simple
+  if not is_running_from_reloader(): print(f"wino-dash: development server (auto-reload) on http://{host}:{port}", file=sys.stderr)
   run_simple(host, port, make_app() if is_running_from_reloader() else None, use_reloader=True, threaded=True)

@@ -59,7 +59,7 @@ def test_a_browser_signs_in_queues_work_and_signs_out(tmp_path):
 def test_login_goes_back_only_to_this_server(tmp_path):
   c = make(tmp_path)[0].test_client()
   for nxt, where in (("//evil.example/x", "/"), ("https://evil.example/x", "/"), ("/c/0123456789abcdef?a=old", "/c/0123456789abcdef?a=old"),
-                     ("javascript:alert(1)", "/"), ("", "/")):
+                     ("javascript:alert(1)", "/"), ("", "/"), ("http://[", "/"), ("/\\evil.example", "/")):
     assert c.post("/login", data={"token": TOKEN, "next": nxt}).headers["Location"] == where, nxt
 
 def test_a_new_token_signs_everyone_out(tmp_path):

@@ -95,7 +95,6 @@ def cmd_serve(a) -> int:
     return create_app({**({"DATABASE": a.db} if a.db else {}), **({"QUEUE": a.queue} if a.queue else {}),
                        "TOKEN": a.token or None, "PROTECT_READS": a.protect_reads})
   if a.dev:
-    print(f"wino-dash: development server (auto-reload) on http://{a.host}:{a.port}", file=sys.stderr)
     serve_dev(make_app, a.host, a.port)
     return 0
   app = make_app()
