@@ -93,7 +93,7 @@ def cmd_serve(a) -> int:
   def make_app():
     from app import create_app
     return create_app({**({"DATABASE": a.db} if a.db else {}), **({"QUEUE": a.queue} if a.queue else {}),
-                       "TOKEN": a.token or None, "PROTECT_READS": a.protect_reads})
+                       "TOKEN": a.token, "PROTECT_READS": a.protect_reads})
   if a.dev:
     serve_dev(make_app, a.host, a.port)
     return 0
