@@ -13,6 +13,7 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 bp = Blueprint("auth", __name__)
 OPEN_ENDPOINTS = {"auth.login", "auth.logout", "ops.healthz", "static"}  # reachable without the token, always
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="wino-dash"'}  # what a 401 must carry; no browser prompts for Bearer
 
 def _digest(s:str) -> bytes: return hashlib.sha256(s.encode()).digest()
 def token_matches(given:str) -> bool: return hmac.compare_digest(_digest(given), _digest(current_app.config["TOKEN"]))
@@ -40,12 +41,10 @@ def local_path(url:str|None) -> str:
 def refuse():
   message = "this server needs its access token" + ("" if current_app.config["PROTECT_READS"] else " to queue work")
   if request.path.startswith("/api/") or request.path.endswith(".json") or request.path == "/metrics":
-    resp = jsonify({"error": f"{message}: send 'Authorization: Bearer <token>'", "field": None})
-    resp.status_code, resp.headers["WWW-Authenticate"] = 401, 'Bearer realm="wino-dash"'
-    return resp
+    return jsonify({"error": f"{message}: send 'Authorization: Bearer <token>'", "field": None}), 401, CHALLENGE
   # a browser: sign in, then back to the page the request came from (a refused GET: that page itself)
   back = request.full_path if request.method in READ_METHODS else local_path(request.referrer)
-  return render_template("login.html", next=local_path(back), error=f"{message}: sign in"), 401
+  return render_template("login.html", next=local_path(back), error=f"{message}: sign in"), 401, CHALLENGE
 
 @bp.route("/login", methods=("GET", "POST"))
 def login():
@@ -53,7 +52,7 @@ def login():
   if request.method == "GET": return render_template("login.html", next=nxt, error=None)
   if not current_app.config["TOKEN"]: return redirect(nxt, code=303)
   if not token_matches(request.form.get("token", "")):
-    return render_template("login.html", next=nxt, error="wrong access token: it is not the one this server was started with"), 401
+    return render_template("login.html", next=nxt, error="wrong access token: it is not the one this server was started with"), 401, CHALLENGE
   session.clear()
   session["signed_in"] = True
   session.permanent = True

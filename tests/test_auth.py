@@ -37,7 +37,7 @@ def test_reads_stay_open_and_the_form_says_to_sign_in(tmp_path):
   page = c.get("/").get_data(as_text=True)
   assert 'id="sign-in-needed"' in page and "/login?next=" in page
   r = c.post("/", data=FORM, headers={"Referer": "http://localhost/?cin=2"})
-  assert r.status_code == 401 and 'id="f-token"' in r.get_data(as_text=True)
+  assert r.status_code == 401 and 'id="f-token"' in r.get_data(as_text=True) and r.headers["WWW-Authenticate"].startswith("Bearer")
   assert 'name="next" value="/?cin=2"' in r.get_data(as_text=True)  # back to the form as it was after signing in
   assert runner.submitted == []
 
@@ -50,7 +50,8 @@ def test_a_browser_signs_in_queues_work_and_signs_out(tmp_path):
   assert r.status_code == 303 and r.headers["Location"] == "/history"
   cookie = r.headers["Set-Cookie"]
   assert "wino-dash-session=" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie and TOKEN not in cookie
-  assert 'id="sign-in-needed"' not in c.get("/").get_data(as_text=True)
+  page = c.get("/").get_data(as_text=True)
+  assert 'id="sign-in-needed"' not in page and 'id="sign-out"' in page
   r = c.post("/", data=FORM)
   assert r.status_code == 303 and "/jobs/" in r.headers["Location"] and len(runner.submitted) == 1
   c.post("/logout")
