@@ -40,12 +40,14 @@ def create_app(config:dict|None=None) -> Flask:
     runner = RqRunner(store, app.config["QUEUE"], **limits)
   runner = runner or InProcessRunner(store, **limits, search_options={"search_cache": app.config["SEARCH_CACHE"],
     "search_budget_s": app.config["SEARCH_BUDGET_S"], "parallel": app.config["SEARCH_PARALLEL"]})
-  app.extensions["wino"] = {"store": store, "runner": runner}
+  from app.sweep_runner import SweepRunner
+  app.extensions["wino"] = {"store": store, "runner": runner, "sweeps": SweepRunner(store, runner)}
 
-  from app import api, pages, errors, security, filters
+  from app import api, pages, errors, security, filters, sweeps
   filters.register(app)
   app.register_blueprint(pages.bp)
   app.register_blueprint(api.bp)
+  app.register_blueprint(sweeps.bp)
   errors.register(app)
   security.register(app)
   return app
