@@ -15,6 +15,8 @@ DEFAULTS = {
   "QUEUE": None,                # redis://[:password@]host:port/db: jobs go to `wino-dash worker`s through RQ instead
   "SEARCH_BUDGET_S": 600,       # the most one mode's BEAM search may take; past it the run ends with a message
   "SEARCH_PARALLEL": None,      # compile processes a BEAM search uses; default: this machine's cores
+  "TOKEN": None,                # an access token: requests that queue work must carry it (app/auth.py); None: open
+  "PROTECT_READS": False,       # with a TOKEN, every page and export needs it too (only /healthz and /login stay open)
   "SEARCH_CACHE": None,         # BEAM results kept across runs and restarts; default: search-cache.sqlite3 beside DATABASE
 }
 
@@ -34,16 +36,22 @@ def create_app(config:dict|None=None) -> Flask:
   store = Store(app.config["DATABASE"])
   from wino_core.search import cache_path_beside
   if app.config["SEARCH_CACHE"] is None: app.config["SEARCH_CACHE"] = cache_path_beside(app.config["DATABASE"])
-  limits = dict(max_queue=app.config["MAX_QUEUE"], max_per_client=app.config["MAX_QUEUED_PER_CLIENT"], run_timeout_s=app.config["RUN_TIMEOUT_S"])
+  from app.ops import Metrics
+  metrics = Metrics(store)
+  limits = dict(max_queue=app.config["MAX_QUEUE"], max_per_client=app.config["MAX_QUEUED_PER_CLIENT"], run_timeout_s=app.config["RUN_TIMEOUT_S"],
+                metrics=metrics)
   if (runner:=app.config["RUNNER"]) is None and app.config["QUEUE"]:
     from app.rq_runner import RqRunner
     runner = RqRunner(store, app.config["QUEUE"], **limits)
   runner = runner or InProcessRunner(store, **limits, search_options={"search_cache": app.config["SEARCH_CACHE"],
     "search_budget_s": app.config["SEARCH_BUDGET_S"], "parallel": app.config["SEARCH_PARALLEL"]})
   from app.sweep_runner import SweepRunner
-  app.extensions["wino"] = {"store": store, "runner": runner, "sweeps": SweepRunner(store, runner)}
+  app.extensions["wino"] = {"store": store, "runner": runner, "metrics": metrics, "sweeps": SweepRunner(store, runner)}
 
-  from app import api, pages, errors, security, filters, sweeps
+  from app import access, api, auth, ops, pages, errors, security, filters, sweeps
+  access.register(app, on_request=metrics.observe_request)  # first: its timer starts before any other hook can refuse the request
+  auth.register(app)
+  app.register_blueprint(ops.bp)
   filters.register(app)
   app.register_blueprint(pages.bp)
   app.register_blueprint(api.bp)

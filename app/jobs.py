@@ -1,7 +1,7 @@
 """The embedded job runner: a worker thread per device feeding child processes, so jobs that time kernels on one
 device run one at a time (parallel runs on one device make each other's numbers lie). Jobs live in the store."""
 from __future__ import annotations
-import queue, threading, traceback, uuid
+import queue, threading, time, traceback, uuid
 from typing import Callable
 
 from wino_core.compare import CompareRequest, compare
@@ -28,20 +28,23 @@ def admit(store, req:CompareRequest, client:str, max_queue:int, max_per_client:i
   job = store.create_job(jid, req.id, req.to_dict(), client, initial_progress(req.modes))
   return job, job["id"] == jid
 
-def record_result(store, jid:str, cid:str, request:dict, cmp:dict, progress:dict):
-  """A finished comparison: stored under its id (immutable), then the job is done."""
+def record_result(store, jid:str, cid:str, request:dict, cmp:dict, progress:dict, metrics=None, run_s:float|None=None):
+  """A finished comparison: stored under its id (immutable), then the job is done (and counted in `metrics`)."""
   store.put_comparison(cid, request, cmp)
+  if metrics is not None: metrics.observe_result(request["device"], cmp, run_s)
   failed = [f"{m}: {r['status']}" for m, r in cmp["runs"].items() if r["status"] not in ("ok", "not_applicable")]
   store.update_job(jid, state="done", progress={**progress, "current": None},
                    message=("finished with failures (" + ", ".join(failed) + ")") if failed else "")
 
 class InProcessRunner:
   def __init__(self, store, *, max_queue:int=20, max_per_client:int=5, run_timeout_s:float|None=None,
-               run_comparison:Callable[..., dict]=compare, search_options:dict|None=None):
+               run_comparison:Callable[..., dict]=compare, search_options:dict|None=None, metrics=None):
     self.store, self.max_queue, self.max_per_client, self.run_timeout_s = store, max_queue, max_per_client, run_timeout_s
+    self.metrics = metrics
     self.search_options = search_options or {}
     self.run_comparison = run_comparison
     self._queues: dict[str, queue.Queue] = {}
+    self._threads: dict[str, threading.Thread] = {}
     self._lock = threading.Lock()
     # a restart leaves nothing running: what was queued or running before it is failed, never stuck
     store.fail_unfinished("interrupted: the server restarted before this job finished; re-run it")
@@ -56,8 +59,15 @@ class InProcessRunner:
   def _queue_for(self, device:str) -> queue.Queue:
     if (q:=self._queues.get(device)) is None:
       q = self._queues[device] = queue.Queue()
-      threading.Thread(target=self._work, args=(q,), name=f"wino-dash jobs {device}", daemon=True).start()
+      t = self._threads[device] = threading.Thread(target=self._work, args=(q,), name=f"wino-dash jobs {device}", daemon=True)
+      t.start()
     return q
+
+  def health(self) -> dict:
+    """/healthz: every device's job thread is alive (one that died would leave its device's jobs queued forever)."""
+    dead = sorted(d for d, t in self._threads.items() if not t.is_alive())
+    return {"ok": not dead, "runner": "in-process", "devices": sorted(self._threads),
+            **({"error": f"the job thread of {', '.join(dead)} has stopped: restart the server"} if dead else {})}
 
   def _work(self, q:queue.Queue):
     while True:
@@ -68,11 +78,11 @@ class InProcessRunner:
         self.store.update_job(jid, state="failed", message=f"{type(e).__name__}: {e}"[:500])
 
   def run_job(self, jid:str, req:CompareRequest):
-    progress = initial_progress(req.modes)
+    progress, st = initial_progress(req.modes), time.monotonic()
     self.store.update_job(jid, state="running", progress=progress)
     def on_progress(mode:str, phase:str):
       progress["modes"][mode], progress["current"] = phase, mode
       self.store.update_job(jid, progress=progress)
     cmp = self.run_comparison(req.spec, req.modes, req.device, repeat=req.repeat, timeout_s=self.run_timeout_s,
                               force_new=req.force_new, search=req.search, search_options=self.search_options, on_progress=on_progress)
-    record_result(self.store, jid, req.id, req.to_dict(), cmp, progress)
+    record_result(self.store, jid, req.id, req.to_dict(), cmp, progress, self.metrics, time.monotonic() - st)

@@ -16,8 +16,8 @@ from wino_core.devices import tinygrad_version
 from wino_core.worker import JOB_FUNC, PREFIX, connect, device_id, queue_name, redact
 
 class RqRunner:
-  def __init__(self, store, url:str, *, max_queue:int=20, max_per_client:int=5, run_timeout_s:float|None=None, poll_s:float=0.5):
-    self.store, self.url, self.max_queue, self.max_per_client = store, url, max_queue, max_per_client
+  def __init__(self, store, url:str, *, max_queue:int=20, max_per_client:int=5, run_timeout_s:float|None=None, poll_s:float=0.5, metrics=None):
+    self.store, self.url, self.max_queue, self.max_per_client, self.metrics = store, url, max_queue, max_per_client, metrics
     self.run_timeout_s, self.poll_s = run_timeout_s or 300, poll_s
     self.conn = connect(url, socket_timeout=2)
     self.down: str | None = None       # why the queue cannot be reached, while it cannot
@@ -52,6 +52,12 @@ class RqRunner:
         self.store.update_job(job["id"], state="failed", message=self.down)
         raise QueueDown(self.down) from e
     return job
+
+  def health(self) -> dict:
+    """/healthz: Redis answers (live workers are counted, not required: they come and go)."""
+    try: self.conn.ping()
+    except RedisError: return {"ok": False, "runner": "queue", "queue": redact(self.url), "error": self.down_message}
+    return {"ok": True, "runner": "queue", "queue": redact(self.url), "workers": sorted(self.workers)}
 
   # ***** the collector *****
   def _collect(self):
@@ -102,7 +108,8 @@ class RqRunner:
       except Exception as e: return fail(f"the worker's result could not be read ({type(e).__name__}); re-run it")
       if not isinstance(cmp, dict) or not isinstance(cmp.get("runs"), dict):
         return fail(f"worker {worker} returned no comparison; re-run it")
-      record_result(self.store, jid, sj["comparison_id"], sj["request"], {**cmp, "device": device}, rj.meta.get("progress") or sj["progress"])
+      record_result(self.store, jid, sj["comparison_id"], sj["request"], {**cmp, "device": device}, rj.meta.get("progress") or sj["progress"],
+                    self.metrics, (cmp.get("worker") or {}).get("wall_s"))
       rj.delete()  # only now: the result is in the store
     elif status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
       res = rj.latest_result()

@@ -56,6 +56,11 @@ class Store:
           db.execute("ROLLBACK")
           raise
 
+  def ping(self) -> int:
+    """Reads the file (a health check); returns the schema version."""
+    self._db().execute("SELECT 1 FROM jobs LIMIT 1").fetchall()
+    return self.schema_version
+
   @property
   def schema_version(self) -> int: return self._db().execute("PRAGMA user_version").fetchone()[0]
 
@@ -138,6 +143,10 @@ class Store:
     sql, args = f"SELECT * FROM jobs WHERE state IN {ACTIVE}", ()
     if client is not None: sql, args = sql + " AND client=?", (client,)
     return [_job(r) for r in self._db().execute(sql + " ORDER BY created", args)]
+
+  def job_counts(self) -> list[tuple[str, str, int]]:
+    """(device, state, count) over every job (the metrics)."""
+    return [tuple(r) for r in self._db().execute("SELECT json_extract(request, '$.device'), state, count(*) FROM jobs GROUP BY 1, 2")]
 
   def fail_unfinished(self, message:str) -> int:
     """After a restart nothing is running any more: every queued or running job is marked failed."""

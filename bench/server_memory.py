@@ -31,7 +31,9 @@ def main():
       samples = [(1, rss_mb(s.proc.pid))]
       for i in range(1, a.n):
         compare(s.url, i)
-        if (i + 1) % 25 == 0: samples.append((i + 1, rss_mb(s.proc.pid)))
+        if (i + 1) % 25 == 0:
+          samples.append((i + 1, rss_mb(s.proc.pid)))
+          print(f"  {i+1} comparisons, {time.monotonic()-st:.0f} s: RSS {samples[-1][1]:.0f} MB", flush=True)
       print(f"{a.n} comparisons in {time.monotonic()-st:.0f} s; server RSS after k comparisons: " + ", ".join(f"{k}: {m:.0f} MB" for k, m in samples))
       print(f"RSS after the first: {samples[0][1]:.0f} MB, after {a.n}: {samples[-1][1]:.0f} MB")
     finally: s.kill()

@@ -1,6 +1,6 @@
 """A real wino-dash server in a child process on a free loopback port, for browser and load tests."""
 from __future__ import annotations
-import json, os, shutil, socket, subprocess, sys, time, urllib.request
+import json, os, shutil, signal, socket, subprocess, sys, time, urllib.request
 
 def free_port() -> int:
   with socket.socket() as s:
@@ -17,7 +17,8 @@ class Server:
   def start(self, timeout:float=60) -> Server:
     self.log = open(self.db + ".log", "ab")
     self.proc = subprocess.Popen([sys.executable, "-m", "wino_core.cli", "serve", "--port", str(self.port), "--db", self.db, *self.args],
-                                 stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
+                                 stdout=self.log, stderr=subprocess.STDOUT, env=self.env,
+                                 start_new_session=True)  # a group of its own: kill() also ends --dev's reloader child
     end = time.monotonic() + timeout
     while time.monotonic() < end:
       try:
@@ -29,7 +30,7 @@ class Server:
 
   def kill(self):
     if self.proc and self.proc.poll() is None:
-      self.proc.kill()
+      os.killpg(self.proc.pid, signal.SIGKILL)
       self.proc.wait()
 
 def chromium_path() -> str | None:

@@ -186,9 +186,10 @@ def test_killing_the_server_mid_job_loses_nothing_and_fails_the_job(tmp_path):
     while get_json(s.url + done["status_url"])["state"] != "done": time.sleep(0.2)
     slow = post_json(s.url + "/api/compare", {"spec": {"batch": 8, "cin": 64, "cout": 64, "h": 56, "w": 56}, "modes": ["old", "new"], "repeat": 50})
     while get_json(s.url + slow["status_url"])["state"] != "running": time.sleep(0.1)
-    # this server's children only (another test run or a benchmark may have children of its own)
-    children = subprocess.run(["pgrep", "-P", str(s.proc.pid), "-f", "wino_core.child"], capture_output=True, text=True).stdout.split()
-    assert children, "the slow job runs in a child process"
+    end = time.monotonic() + 30
+    while not (children:=subprocess.run(["pgrep", "-P", str(s.proc.pid), "-f", "wino_core.child"], capture_output=True, text=True).stdout.split()):
+      assert time.monotonic() < end, "the running job started no child"
+      time.sleep(0.1)
     s.proc.send_signal(signal.SIGKILL)
     s.proc.wait()
   finally: s.kill()

@@ -129,6 +129,10 @@ def test_jobs_on_each_worker_complete_one_at_a_time_per_device(cluster):
     assert status == 200 and c["device"] == device and c["runs"]["baseline"]["status"] == "ok", c
     assert http(cluster["url"] + body["url"])[0] == 200
   assert "DEVICE = 'CPU'" in http(cluster["url"] + a1["url"] + ".py")[1]
+  status, health = http(cluster["url"] + "/healthz")
+  assert status == 200 and health["queue"] == {"ok": True, "runner": "queue", "queue": redact(cluster["redis"].url), "workers": ["w-a", "w-b"]}
+  metrics = http(cluster["url"] + "/metrics")[1]  # the workers' wall times, collected with the results
+  assert 'wino_dash_job_run_seconds_count{device="CPU@w-a"} 2.0' in metrics and 'wino_dash_jobs{device="CPU@w-b",state="done"} 1.0' in metrics
   cluster["stored"] = a1
 
 def test_killed_worker_fails_its_job_and_a_restarted_worker_takes_new_ones(cluster):
@@ -158,6 +162,8 @@ def test_redis_down_keeps_stored_results_and_says_the_queue_is_down_and_a_server
   assert time.monotonic() - st < 2, "a request never waits on Redis for long"
   assert http(url + cluster["stored"]["url"])[0] == 200 and http(url + "/history")[0] == 200
   assert "the queue is down" in http(url + "/")[1]
+  status, health = http(url + "/healthz")
+  assert status == 503 and health["status"] == "failing" and health["queue"]["error"] == body["error"] and health["store"]["ok"]
   redis.start()  # empty: no persistence in the test; workers heartbeat again and their RQ workers reconnect
   until(lambda: {"CPU@w-a", "CPU@w-b"} <= device_ids(cluster) and "error" not in devices(cluster), 30, "the workers to come back")
   b = submit(cluster, "CPU@w-a", 9)

@@ -24,6 +24,9 @@ def _compare_args(p:argparse.ArgumentParser):
   p.add_argument("--search-cache", default=None, metavar="FILE", help="BEAM results (default: $WINO_DASH_SEARCH_CACHE, else ~/.cache/wino-dash)")
   p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+MIN_TOKEN = 12
+
 def _fmt_s(x) -> str: return "-" if x is None else f"{x*1e3:.3f} ms" if x < 1 else f"{x:.2f} s"
 
 def print_table(cmp:dict, out=sys.stdout):
@@ -122,18 +125,34 @@ def cmd_devices(a) -> int:
   return 0
 
 def cmd_serve(a) -> int:
-  import logging
-  from app import create_app
-  if a.host not in ("127.0.0.1", "localhost", "::1"):
-    logging.getLogger("wino-dash").warning("serving on %s: anyone who can reach this address can queue compiles on this machine", a.host)
-    print(f"wino-dash: warning: bound to {a.host}, not loopback: anyone who can reach it can queue compiles here", file=sys.stderr)
-  app = create_app({**({"DATABASE": a.db} if a.db else {}), **({"QUEUE": a.queue} if a.queue else {})})
+  a.token = a.token or None  # an empty WINO_DASH_TOKEN is no token
+  from app.access import configure
+  from app.server import serve_dev, serve_production
+  if a.token is not None and len(a.token) < MIN_TOKEN:
+    print(f"wino-dash: error: the access token has {len(a.token)} characters, fewer than {MIN_TOKEN}: make a long random one, e.g. `openssl rand -hex 16`", file=sys.stderr)
+    return 2
+  if a.host not in LOOPBACK and not a.token:
+    print(f"wino-dash: error: bound to {a.host}, not loopback, anyone who can reach it could queue compiles here: give an access token "
+          "(WINO_DASH_TOKEN, which keeps it out of `ps`, or --token), e.g. `export WINO_DASH_TOKEN=$(openssl rand -hex 16)`", file=sys.stderr)
+    return 2
+  if a.protect_reads and not a.token:
+    print("wino-dash: error: --protect-reads needs an access token (WINO_DASH_TOKEN or --token)", file=sys.stderr)
+    return 2
+  configure(a.log_level, a.access_log)
+  def make_app():
+    from app import create_app
+    return create_app({**({"DATABASE": a.db} if a.db else {}), **({"QUEUE": a.queue} if a.queue else {}),
+                       "TOKEN": a.token or None, "PROTECT_READS": a.protect_reads})
+  if a.dev:
+    serve_dev(make_app, a.host, a.port)
+    return 0
+  app = make_app()
   if a.queue:
     from wino_core.worker import redact
     jobs = f"jobs on the queue {redact(a.queue)}"
   else: jobs = "in-process jobs"
-  print(f"wino-dash: serving on http://{a.host}:{a.port} ({jobs}, results in {app.config['DATABASE']})", file=sys.stderr)
-  app.run(host=a.host, port=a.port, threaded=True, debug=False, use_reloader=False)
+  print(f"wino-dash: serving on http://{a.host}:{a.port} with waitress, {a.threads} threads ({jobs}, results in {app.config['DATABASE']})", file=sys.stderr)
+  serve_production(app, a.host, a.port, threads=a.threads, connection_limit=a.connection_limit, trusted_proxy=a.trusted_proxy)
   return 0
 
 def cmd_cache(a) -> int:
@@ -183,6 +202,15 @@ def main(argv:list[str]|None=None) -> int:
   s.add_argument("--db", default=None, help="SQLite file (default: the instance folder's wino-dash.sqlite3)")
   s.add_argument("--queue", default=os.environ.get("WINO_DASH_QUEUE"), metavar="redis://[:PASSWORD@]HOST:PORT/DB",
                  help="run jobs on `wino-dash worker`s through RQ on this Redis (default: $WINO_DASH_QUEUE, else in-process)")
+  s.add_argument("--token", default=os.environ.get("WINO_DASH_TOKEN"), metavar="TOKEN",
+                 help="access token that requests queueing work must carry; required off loopback (default: $WINO_DASH_TOKEN, which keeps it out of `ps`)")
+  s.add_argument("--protect-reads", action="store_true", help="with a token, stored results, history and exports need it too")
+  s.add_argument("--threads", default=8, type=int, help="request threads of the production server (default 8)")
+  s.add_argument("--connection-limit", default=200, type=int, metavar="N", help="open connections the server accepts at once; more wait to be accepted (default 200)")
+  s.add_argument("--trusted-proxy", default=None, metavar="ADDR", help="a reverse proxy's address: take the client address and scheme from its X-Forwarded-* headers")
+  s.add_argument("--dev", action="store_true", help="Flask's development server with auto-reload, for working on the app; never for a shared server")
+  s.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"), help="info and debug include the access log (default info)")
+  s.add_argument("--access-log", default="-", metavar="FILE", help="one JSON line per request (method, path, status, ms, bytes, client) to FILE (default -: stderr)")
   s.set_defaults(fn=cmd_serve)
   k = sub.add_parser("cache", help="the BEAM search cache: clear it, or count what it holds")
   k.add_argument("action", choices=("clear", "info"))
