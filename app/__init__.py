@@ -45,15 +45,17 @@ def create_app(config:dict|None=None) -> Flask:
     runner = RqRunner(store, app.config["QUEUE"], **limits)
   runner = runner or InProcessRunner(store, **limits, search_options={"search_cache": app.config["SEARCH_CACHE"],
     "search_budget_s": app.config["SEARCH_BUDGET_S"], "parallel": app.config["SEARCH_PARALLEL"]})
-  app.extensions["wino"] = {"store": store, "runner": runner, "metrics": metrics}
+  from app.sweep_runner import SweepRunner
+  app.extensions["wino"] = {"store": store, "runner": runner, "metrics": metrics, "sweeps": SweepRunner(store, runner)}
 
-  from app import access, api, auth, ops, pages, errors, security, filters
+  from app import access, api, auth, ops, pages, errors, security, filters, sweeps
   access.register(app, on_request=metrics.observe_request)  # first: its timer starts before any other hook can refuse the request
   auth.register(app)
   app.register_blueprint(ops.bp)
   filters.register(app)
   app.register_blueprint(pages.bp)
   app.register_blueprint(api.bp)
+  app.register_blueprint(sweeps.bp)
   errors.register(app)
   security.register(app)
   return app

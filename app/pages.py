@@ -13,8 +13,8 @@ from wino_core.spec import DTYPES, FIELDS, ConvSpec, SpecError, parse_spec
 bp = Blueprint("pages", __name__)
 ID_CHARS = set("0123456789abcdef")
 
-def valid_id(cid:str) -> str:
-  if len(cid) != 16 or not set(cid) <= ID_CHARS: abort(404, f"no comparison {cid[:40]!r}: an id is 16 hex digits")
+def valid_id(cid:str, what:str="comparison") -> str:
+  if len(cid) != 16 or not set(cid) <= ID_CHARS: abort(404, f"no {what} {cid[:40]!r}: an id is 16 hex digits")
   return cid
 
 def form_defaults(spec:ConvSpec|None=None) -> dict:
@@ -111,7 +111,8 @@ def history():
   except SpecError as e: search_filter, error = None, error or str(e)
   rows = [] if error else service.store().list_comparisons(limit=200, shape=shape, device=device, search=search_filter)
   for r in rows: r["describe"] = parse_spec(r["spec"]).describe()
-  return render_template("history.html", rows=rows, filters={k: request.args.get(k, "") for k in HISTORY_FILTERS}, error=error,
+  from wino_core.networks import model_title
+  return render_template("history.html", rows=rows, sweeps=service.store().list_sweeps(limit=50), model_title=model_title, filters={k: request.args.get(k, "") for k in HISTORY_FILTERS}, error=error,
                          device=device or "", devices=service.store().devices(), dtypes=DTYPES, searches=SEARCHES,
                          search=search), 400 if error else 200
 

@@ -224,3 +224,18 @@ def two_comparisons(cx:dict, cy:dict) -> dict:
   return {"id": f"{a['id']} vs {b['id']}", "spec": a["spec"], "device": a["device"], "tinygrad": a["tinygrad"], "runs": runs,
           "created": b["created"], "request": {}, "two": {"A": a, "B": b, "common": common},
           "verdict_pairs": [(f"{m}@B", f"{m}@A") for m in common]}
+
+MODE_COLOURS = {"baseline": "#4c78a8", "old": "#f58518", "new": "#54a24b"}
+
+def sweep_chart(view:dict) -> dict:
+  """A sweep's chart: per distinct conv, its time in the network (median × multiplicity) per mode, grouped; and the
+  cumulative share of the network's conv time, largest layers first, on a second axis."""
+  rows, modes = view["rows"], view["request"]["modes"]
+  x = [f"{i + 1}. {r['names'][0]}" + (f" ×{r['multiplicity']}" if r["multiplicity"] > 1 else "") for i, r in enumerate(rows)]
+  bars = [{"type": "bar", "name": m, "x": x, "y": [r["time_s"][m] * r["multiplicity"] * 1e3 if m in r["time_s"] else None for r in rows],
+           "marker": {"color": MODE_COLOURS.get(m)}, "hovertemplate": f"%{{x}}<br>{m}: %{{y:.3f}} ms in the network<extra></extra>"} for m in modes]
+  t = view["totals"]
+  share = {"type": "scatter", "mode": "lines+markers", "name": f"cumulative share of {t['share_of']}'s total", "yaxis": "y2",
+           "x": [f"{i + 1}. {c['layer']}" for i, c in enumerate(t["cumulative_share"])], "y": [c["share"] * 100 for c in t["cumulative_share"]],
+           "line": {"color": "#111827"}, "hovertemplate": "the %{x} largest layers: %{y:.1f}%<extra></extra>"} if t["share_of"] else None
+  return {"bars": bars, "share": share}

@@ -8,6 +8,7 @@ from wino_core.compare import CompareRequest, parse_request
 
 def store(): return current_app.extensions["wino"]["store"]
 def runner(): return current_app.extensions["wino"]["runner"]
+def sweeps(): return current_app.extensions["wino"]["sweeps"]
 
 def devices() -> dict:
   """The device catalogue (picker, /api/devices, request checks): the runner's own where it has one (queue mode: the
@@ -21,6 +22,24 @@ def submit(raw:dict, client:str) -> tuple[CompareRequest, dict | None]:
   req = parse_request(raw, min_modes=2, max_repeat=100, devices=devices()["devices"])
   if store().get_comparison(req.id) is not None: return req, None
   return req, runner().submit(req, client)
+
+def submit_sweep(raw:dict, client:str) -> tuple[dict, bool]:
+  """Validates a sweep request and stores it (queued) unless it is stored already: (sweep, new). Raises SpecError."""
+  from wino_core.sweep import parse_sweep
+  return sweeps().submit(parse_sweep(raw, devices=devices()["devices"]), client)
+
+def sweep_view(sweep:dict) -> dict:
+  """A sweep as the page and its JSON show it: the request, progress (layer k of n, the running layer's modes), the
+  per-layer rows from the stored comparisons and the totals."""
+  from wino_core.sweep import layer_row, totals
+  layers, modes = sweep["layers"], sweep["request"]["modes"]
+  rows = [layer_row(l, store().get_comparison(l["comparison"]) if l["status"] == "done" else None) for l in layers]
+  current = next((i for i, l in enumerate(layers) if l["status"] in ("queued", "running") and l["job"]), None)
+  job = store().get_job(layers[current]["job"]) if current is not None else None
+  return {"id": sweep["id"], "state": sweep["state"], "message": sweep["message"], "created": sweep["created"], "request": sweep["request"],
+          "progress": {"done": sum(l["status"] in ("done", "failed") for l in layers), "total": len(layers), "current": current,
+                       "job": job and {"id": job["id"], "state": job["state"], "progress": job["progress"], "message": job["message"]}},
+          "rows": rows, "totals": totals(rows, modes)}
 
 _cache_lock = threading.Lock()
 def cached_page(key:tuple, render):

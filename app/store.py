@@ -15,6 +15,11 @@ MIGRATIONS = [
   # what a history row shows (fired / fastest / NEW/OLD / worst error), kept beside the data so a listing reads no runs;
   # rows from before are filled in on first listing
   """ALTER TABLE comparisons ADD COLUMN outcome TEXT""",
+  # a sweep: a network's distinct convs, each an ordinary comparison; `layers` is its table (spec, names, comparison id,
+  # the job that runs it, status), rewritten as the layers finish; `totals` (per mode, and the ratios) once it is done
+  """CREATE TABLE sweeps (id TEXT PRIMARY KEY, created REAL NOT NULL, updated REAL NOT NULL, state TEXT NOT NULL,
+       request TEXT NOT NULL, layers TEXT NOT NULL, client TEXT NOT NULL DEFAULT '', message TEXT NOT NULL DEFAULT '', totals TEXT);
+     CREATE INDEX sweeps_created ON sweeps(created);""",
 ]
 ACTIVE = ("queued", "running")
 
@@ -146,6 +151,37 @@ class Store:
   def fail_unfinished(self, message:str) -> int:
     """After a restart nothing is running any more: every queued or running job is marked failed."""
     return self._db().execute(f"UPDATE jobs SET state='failed', message=?, updated=? WHERE state IN {ACTIVE}", (message, time.time())).rowcount
+
+  # ***** sweeps *****
+  def create_sweep(self, sid:str, request:dict, layers:list[dict], client:str) -> tuple[dict, bool]:
+    """(sweep, new): a queued sweep under its id, or the one already stored under it."""
+    now = time.time()
+    cur = self._db().execute("INSERT OR IGNORE INTO sweeps (id, created, updated, state, request, layers, client) VALUES (?,?,?,?,?,?,?)",
+                             (sid, now, now, "queued", json.dumps(request, sort_keys=True), json.dumps(layers), client))
+    return self.get_sweep(sid), cur.rowcount == 1
+
+  def get_sweep(self, sid:str) -> dict | None:
+    row = self._db().execute("SELECT * FROM sweeps WHERE id=?", (sid,)).fetchone()
+    return None if row is None else _sweep(row)
+
+  def update_sweep(self, sid:str, *, state:str|None=None, layers:list[dict]|None=None, message:str|None=None, totals:dict|None=None):
+    sets, args = ["updated=?"], [time.time()]
+    for col, val in (("state", state), ("layers", None if layers is None else json.dumps(layers)), ("message", message),
+                     ("totals", None if totals is None else json.dumps(totals))):
+      if val is not None:
+        sets.append(f"{col}=?")
+        args.append(val)
+    self._db().execute(f"UPDATE sweeps SET {', '.join(sets)} WHERE id=?", (*args, sid))
+
+  def list_sweeps(self, limit:int=50, active:bool=False) -> list[dict]:
+    """Newest first; `active`: only queued or running ones, oldest first (the order they run in)."""
+    sql = f"SELECT * FROM sweeps WHERE state IN {ACTIVE} ORDER BY created" if active else "SELECT * FROM sweeps ORDER BY created DESC"
+    return [_sweep(r) for r in self._db().execute(sql + " LIMIT ?", (limit,))]
+
+def _sweep(row:sqlite3.Row) -> dict[str, Any]:
+  return {"id": row["id"], "created": row["created"], "updated": row["updated"], "state": row["state"], "request": json.loads(row["request"]),
+          "layers": json.loads(row["layers"]), "client": row["client"], "message": row["message"],
+          "totals": json.loads(row["totals"]) if row["totals"] else None}
 
 def _job(row:sqlite3.Row) -> dict[str, Any]:
   return {"id": row["id"], "comparison_id": row["comparison_id"], "state": row["state"], "progress": json.loads(row["progress"]),

@@ -66,6 +66,55 @@ def cmd_compare(a) -> int:
     print(summary_line(v))
   return 0
 
+def _bar(done:int, total:int, width:int=20) -> str:
+  n = round(width * done / max(total, 1))
+  return "[" + "#" * n + "-" * (width - n) + f"] {done}/{total}"
+
+def cmd_sweep(a) -> int:
+  """Every conv of a network through the modes, here and now (no server, nothing stored): the per-layer table and the
+  network's totals, a progress bar on stderr."""
+  from wino_core.compare import compare
+  from wino_core.search import user_cache_path
+  from wino_core.spec import SpecError, parse_spec
+  from wino_core.sweep import layer_row, parse_sweep, totals
+  raw = {"model": a.model, "batch": a.batch, "dtype": a.dtype, "modes": a.modes, "repeat": a.repeat,
+         **({"size": a.size} if a.size else {}), **({"device": a.device} if a.device else {}),
+         **({"search": {"beam": a.beam}} if a.beam else {"search": {"noopt": True}} if a.noopt else {})}
+  try:
+    if a.model == "custom":
+      if not a.layers: raise SpecError({"layers": "a custom network needs --layers FILE or 'name cin cout kernel stride padding size; ...'"})
+      raw["layers"] = open(a.layers).read() if os.path.isfile(a.layers) else a.layers.replace(";", "\n")
+    req = parse_sweep(raw)
+    layers = req.layer_table()
+  except SpecError as e:
+    print(f"wino-dash: error: {e}", file=sys.stderr)
+    return 2
+  rows, tty = [], sys.stderr.isatty()
+  print(f"{req.title}: {sum(len(l['names']) for l in layers)} convs, {len(layers)} distinct, modes {', '.join(req.modes)} on {req.device}", file=sys.stderr)
+  for i, layer in enumerate(layers):
+    def progress(mode:str, phase:str, i=i, layer=layer):
+      line = f"{_bar(i, len(layers))} {layer['names'][0]} · {mode}: {phase}"
+      print(("\r" + line.ljust(78)) if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
+    cmp = compare(parse_spec(layer["spec"]), req.modes, req.device, repeat=req.repeat, timeout_s=a.timeout, search=req.search,
+                  search_options={"search_cache": user_cache_path()}, on_progress=progress)
+    rows.append(layer_row({**layer, "status": "done"}, cmp))
+  print(("\r" if tty else "") + _bar(len(layers), len(layers)).ljust(78 if tty else 0), file=sys.stderr)
+  total = totals(rows, req.modes)
+  if a.json:
+    print(json.dumps({"request": req.to_dict(), "rows": rows, "totals": total}))
+    return 0
+  ms = lambda t: "-" if t is None else f"{t*1e3:.3f}"
+  print(f"{'#':>3} {'layers':32} {'x':>2} {'conv':22} " + " ".join(f"{m + ' ms':>11}" for m in req.modes) + f" {'NEW/OLD':>7}  NEW")
+  for i, r in enumerate(rows, 1):
+    sp = r["spec"]
+    conv = f"{sp['cin']}->{sp['cout']} {sp['h']}x{sp['w']} k{sp['kernel'][0]}" + (f"/{sp['stride']}" if sp["stride"] > 1 else "")
+    ratio = "-" if r.get("new_old") is None else f"{r['new_old']:.2f}"
+    print(f"{i:>3} {', '.join(r['names'])[:32]:32} {r['multiplicity']:>2} {conv:22} " + " ".join(f"{ms(r['time_s'].get(m)):>11}" for m in req.modes)
+          + f" {ratio:>7}  {r['new'] or '-'}{(': ' + r['why']) if r['why'] and r['new'] != 'fired' else ''}")
+  print("total (median x multiplicity): " + ", ".join(f"{m} {ms(total['time_s'][m])} ms{'' if total['complete'][m] else ' (incomplete)'}" for m in req.modes)
+        + "".join(f"; {k} {total[key]:.2f}" for k, key in (("NEW/OLD", "new_old"), ("NEW/baseline", "new_base"), ("OLD/baseline", "old_base")) if total[key] is not None))
+  return 0
+
 def cmd_devices(a) -> int:
   from wino_core.devices import probe
   info = probe()
@@ -129,6 +178,22 @@ def main(argv:list[str]|None=None) -> int:
   sub = p.add_subparsers(dest="cmd", required=True)
   _compare_args(c:=sub.add_parser("compare", help="compile and time one conv in several modes"))
   c.set_defaults(fn=cmd_compare)
+  from wino_core.networks import MODELS
+  sw = sub.add_parser("sweep", help="every conv of a network (resnet18, resnet50, vgg16, unet, or custom) in several modes")
+  sw.add_argument("model", choices=(*MODELS, "custom"))
+  sw.add_argument("--batch", default=1, type=int)
+  sw.add_argument("--size", default=None, type=int, help="input height = width (default: the model's, 224 or U-Net's 256)")
+  sw.add_argument("--dtype", default="float32", metavar="float32|float16")
+  sw.add_argument("--modes", default="baseline,old,new")
+  sw.add_argument("--device", default=None, help="default: tinygrad's default device")
+  sw.add_argument("--repeat", default=10, type=int, help="timed runs per kernel after warm-up (default 10)")
+  sw.add_argument("--timeout", default=None, type=float, metavar="S", help="wall-clock limit per mode and layer")
+  sw.add_argument("--layers", default=None, metavar="FILE|TEXT", help="custom: a file, or 'name cin cout kernel stride padding size; ...'")
+  g = sw.add_mutually_exclusive_group()
+  g.add_argument("--beam", type=int, default=0, metavar="N", help="BEAM=N search for every kernel (results cached)")
+  g.add_argument("--noopt", action="store_true", help="no optimizations (NOOPT)")
+  sw.add_argument("--json", action="store_true", help="one JSON object: the request, each layer's row, the totals")
+  sw.set_defaults(fn=cmd_sweep)
   (d:=sub.add_parser("devices", help="list the devices tinygrad can open here")).set_defaults(fn=cmd_devices)
   d.add_argument("--json", action="store_true")
   s = sub.add_parser("serve", help="start the dashboard (in-process jobs, SQLite in the instance folder)")

@@ -39,6 +39,11 @@ class CompareRequest:
             **({"search": self.search.to_dict()} if not self.search.is_default else {})}  # absent for heuristics: old ids stay
   @property
   def id(self) -> str: return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+  @classmethod
+  def from_dict(cls, d:dict) -> CompareRequest:
+    """Back from to_dict (a stored or queued request: already checked when it was made)."""
+    return cls(parse_spec(d["spec"]), tuple(d["modes"]), d["device"], d["tinygrad"], d.get("repeat", 10), d.get("rerun", 0),
+               d.get("force_new", False), parse_search(d.get("search")))
 
 def parse_request(raw:dict, *, caps:Caps|None=None, min_modes:int=1, max_repeat:int=100, devices:list[dict]|None=None) -> CompareRequest:
   """A request from JSON or a form: spec fields, modes, device (default: tinygrad's), repeat, rerun. SpecError on any bad field.
@@ -53,7 +58,7 @@ def parse_request(raw:dict, *, caps:Caps|None=None, min_modes:int=1, max_repeat:
   spec = field(lambda: parse_spec(raw.get("spec", {}), caps))
   modes = field(lambda: check_modes(raw.get("modes", list(MODES))))
   if modes is not None and len(modes) < min_modes: errors["modes"] = f"choose at least {min_modes} of {', '.join(MODES)}"
-  repeat, rerun = (field(lambda k=k, d=d, lo=lo, hi=hi: _bounded(raw.get(k, d), k, lo, hi)) for k, d, lo, hi in
+  repeat, rerun = (field(lambda k=k, d=d, lo=lo, hi=hi: bounded_int(raw.get(k, d), k, lo, hi)) for k, d, lo, hi in
                    (("repeat", 10, 1, max_repeat), ("rerun", 0, 0, 2**53)))
   device = raw.get("device") or default_device(devices)
   if not isinstance(device, str): errors["device"] = "must be a device name"
@@ -63,7 +68,7 @@ def parse_request(raw:dict, *, caps:Caps|None=None, min_modes:int=1, max_repeat:
   if errors: raise SpecError(errors)
   return CompareRequest(spec, tuple(modes), device, tinygrad_version(), repeat, rerun, force_new, search)
 
-def _bounded(v, name:str, lo:int, hi:int) -> int:
+def bounded_int(v, name:str, lo:int, hi:int) -> int:
   if isinstance(v, bool) or not isinstance(v, (int, str)) or not re.fullmatch(r"\s*\+?[0-9]{1,18}\s*", str(v)):
     raise SpecError({name: f"must be an integer, got {str(v)[:40]!r}"})
   if not lo <= (n:=int(v)) <= hi: raise SpecError({name: f"must be in {lo}..{hi}, got {n}"})

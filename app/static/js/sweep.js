@@ -1,0 +1,27 @@
+// Sweep pane: the per-layer chart, and while the sweep runs, its progress (polled) and a reload when a layer finishes.
+(function () {
+  const dataEl = document.getElementById("sweep-chart-data");
+  if (dataEl && typeof Plotly !== "undefined") {
+    const data = JSON.parse(dataEl.textContent);
+    const traces = data.share ? [...data.bars, data.share] : data.bars;
+    Plotly.newPlot("chart-sweep", traces, {
+      title: { text: "Each distinct conv's time in the network (median × multiplicity)" }, barmode: "group", height: 440,
+      margin: { t: 40, r: 60, b: 120, l: 60 }, legend: { orientation: "h", y: 1.1 }, yaxis: { title: { text: "ms" } },
+      yaxis2: { title: { text: "cumulative %" }, overlaying: "y", side: "right", range: [0, 105] }, xaxis: { tickangle: -40 },
+    }, { displaylogo: false, responsive: true });
+  }
+  const el = document.getElementById("sweep-progress");
+  if (!el || !["queued", "running"].includes(el.dataset.state)) return;
+  async function poll() {
+    try {
+      const r = await fetch(el.dataset.statusUrl, { headers: { Accept: "application/json" } });
+      const s = await r.json();
+      if (s.state !== el.dataset.state || String(s.progress.done) !== el.dataset.done) { location.reload(); return; }
+      const p = s.progress, job = p.job && p.job.progress;
+      document.getElementById("sweep-current").textContent = p.current === null ? "" :
+        `· layer ${p.current + 1} (${s.rows[p.current].names[0]}): ` + (job && job.current ? `${job.current} ${job.modes[job.current]}` : (p.job ? p.job.state : "queued"));
+    } catch (e) { /* the server is busy or restarting: try again */ }
+    setTimeout(poll, 1000);
+  }
+  setTimeout(poll, 1000);
+})();

@@ -1,0 +1,67 @@
+"""Sweeps: a network's convs at once. The form (/sweep), the permalink (/s/<id>, live while it runs), its JSON, and
+the API (/api/sweeps)."""
+from __future__ import annotations
+import time
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+
+from app import service
+from app.api import error
+from app.pages import SEARCHES, valid_id
+from wino_core.networks import MODELS, model_title
+from wino_core.result import MODES
+from wino_core.spec import DTYPES, SpecError
+
+bp = Blueprint("sweeps", __name__)
+
+def render_form(values:dict, errors:dict, status:int=200):
+  info = service.devices()
+  return render_template("sweep_new.html", values=values, errors=errors, models=MODELS, all_modes=MODES, dtypes=DTYPES,
+                         devices=info["devices"], searches=SEARCHES, probe_error=info.get("error")), status
+
+def form_request(f) -> dict:
+  raw = {k: f.get(k) for k in ("model", "batch", "size", "dtype", "device", "search") if f.get(k)}
+  raw["modes"] = f.getlist("modes")
+  if raw.get("model") == "custom": raw["layers"] = f.get("layers", "")
+  if f.get("rerun"): raw["rerun"] = time.time_ns() // 1_000_000  # a re-run gets a permalink of its own
+  return raw
+
+@bp.get("/sweep")
+def new():
+  values = {"model": "resnet18", "batch": "1", "size": "", "dtype": "float32", "modes": list(MODES), "search": "none", "layers": ""}
+  values.update({k: v for k, v in request.args.items() if k in values and k != "modes"})
+  if request.args.get("modes"): values["modes"] = request.args["modes"].split(",")
+  return render_form(values, {})
+
+@bp.post("/sweep")
+def submit():
+  raw = form_request(request.form)
+  try: sweep, _ = service.submit_sweep(raw, request.remote_addr or "")
+  except SpecError as e:
+    return render_form({**request.form.to_dict(), "modes": request.form.getlist("modes")}, e.errors, 400)
+  return redirect(url_for("sweeps.page", sid=sweep["id"]), code=303)
+
+def load(sid:str) -> dict:
+  if (s:=service.store().get_sweep(valid_id(sid, "sweep"))) is None: abort(404, f"no sweep {sid!r} is stored here")
+  return s
+
+@bp.get("/s/<sid>")
+def page(sid:str):
+  view = service.sweep_view(load(sid))
+  req = view["request"]
+  title = model_title(req["model"])
+  from app.result_view import script_json, sweep_chart
+  return render_template("sweep.html", s=view, req=req, title=title, model=MODELS.get(req["model"]), modes=req["modes"],
+                         chart=script_json(sweep_chart(view)))
+
+@bp.get("/s/<sid>.json")
+def page_json(sid:str): return jsonify(service.sweep_view(load(sid)))
+
+@bp.post("/api/sweeps")
+def api_submit():
+  if not request.is_json: return error(415, "send the request as JSON (Content-Type: application/json)")
+  raw = request.get_json(silent=True)
+  if not isinstance(raw, dict): return error(400, "the body must be a JSON object")
+  try: sweep, new = service.submit_sweep(raw, request.remote_addr or "")
+  except SpecError as e: return error(400, str(e), e.field)
+  return jsonify({"id": sweep["id"], "url": url_for("sweeps.page", sid=sweep["id"]), "state": sweep["state"],
+                  "status_url": url_for("sweeps.page_json", sid=sweep["id"])}), 202 if new else 200

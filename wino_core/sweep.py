@@ -1,0 +1,147 @@
+"""A sweep: every conv layer of a network through the chosen modes. Each distinct conv is an ordinary comparison
+(same request, same id, so nothing runs twice and each layer has its own page); the sweep adds the layer table, the
+multiplicities and the network's totals."""
+from __future__ import annotations
+import hashlib, json
+from dataclasses import dataclass
+
+from wino_core.compare import CompareRequest, bounded_int, check_modes
+from wino_core.devices import tinygrad_version
+from wino_core.networks import MODELS, ConvLayer, SweepLayer, model_title, network_layers
+from wino_core.result import MODES
+from wino_core.search import HEURISTICS, Search, parse_search
+from wino_core.spec import DTYPES, Caps, SpecError
+
+MAX_CUSTOM_LAYERS = 64
+LAYER_FIELDS = ("name", "cin", "cout", "kernel", "stride", "padding", "size")
+
+@dataclass(frozen=True)
+class SweepRequest:
+  model: str                          # a name of MODELS, or "custom" with `layers`
+  batch: int
+  size: int                           # input H = W
+  dtype: str
+  modes: tuple[str, ...]
+  device: str
+  tinygrad: str
+  repeat: int = 10
+  search: Search = HEURISTICS
+  rerun: int = 0
+  layers: tuple[ConvLayer, ...] = ()  # custom only
+
+  @property
+  def net(self) -> tuple[ConvLayer, ...]: return self.layers if self.model == "custom" else MODELS[self.model].layers
+  @property
+  def title(self) -> str: return model_title(self.model)
+  @property
+  def default_size(self) -> int: return max(l.size for l in self.layers) if self.model == "custom" else MODELS[self.model].input_size
+
+  def distinct_layers(self, caps:Caps|None=None) -> list[SweepLayer]:
+    return network_layers(self.net, batch=self.batch, scale=(self.size, self.default_size), dtype=self.dtype, caps=caps)
+
+  def layer_request(self, layer:SweepLayer) -> CompareRequest:
+    """The comparison a layer is: the same request as the form would make for its conv, so a stored one is reused."""
+    return CompareRequest(layer.spec, self.modes, self.device, self.tinygrad, self.repeat, self.rerun, False, self.search)
+
+  def layer_table(self, caps:Caps|None=None) -> list[dict]:
+    """The sweep's stored table before anything ran: per distinct conv its spec, layer names, comparison request and id."""
+    return [{"spec": l.spec.to_dict(), "names": list(l.names), "request": (r:=self.layer_request(l)).to_dict(), "comparison": r.id,
+             "status": "queued", "job": None, "message": ""} for l in self.distinct_layers(caps)]
+
+  def to_dict(self) -> dict:
+    return {"model": self.model, "batch": self.batch, "size": self.size, "dtype": self.dtype, "modes": list(self.modes),
+            "device": self.device, "tinygrad": self.tinygrad, "repeat": self.repeat,
+            **({"search": self.search.to_dict()} if not self.search.is_default else {}), **({"rerun": self.rerun} if self.rerun else {}),
+            **({"layers": [[getattr(l, f) for f in LAYER_FIELDS] for l in self.layers]} if self.model == "custom" else {})}
+  @property
+  def id(self) -> str: return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+
+def parse_layers(raw) -> tuple[ConvLayer, ...]:
+  """A custom network: a list of layers, each [name, cin, cout, kernel, stride, padding, size] or an object with those
+  keys, or text with one layer per line ("name cin cout kernel stride padding size", # comments)."""
+  if isinstance(raw, str):
+    raw = [line.split() for line in (l.split("#")[0].strip() for l in raw.splitlines()) if line]
+  if not isinstance(raw, list) or not raw: raise SpecError({"layers": "a custom network needs a list of layers"})
+  if len(raw) > MAX_CUSTOM_LAYERS: raise SpecError({"layers": f"at most {MAX_CUSTOM_LAYERS} layers, got {len(raw)}"})
+  out = []
+  for i, l in enumerate(raw):
+    vals = [l.get(f) for f in LAYER_FIELDS] if isinstance(l, dict) else l
+    if not isinstance(vals, (list, tuple)) or len(vals) != len(LAYER_FIELDS):
+      raise SpecError({"layers": f"layer {i + 1}: needs {len(LAYER_FIELDS)} values ({' '.join(LAYER_FIELDS)})"})
+    name = str(vals[0])[:40]
+    try: nums = [bounded_int(v, f, 1 if f != "padding" else 0, 100_000) for f, v in zip(LAYER_FIELDS[1:], vals[1:])]
+    except SpecError as e: raise SpecError({"layers": f"layer {i + 1} ({name}): {e}"}) from None
+    out.append(ConvLayer(name, *nums))
+  return tuple(out)
+
+def parse_sweep(raw:dict, *, devices:list[dict]|None=None, caps:Caps|None=None, max_repeat:int=100) -> SweepRequest:
+  """A sweep request from JSON or a form. SpecError on any bad field, including a layer whose conv is refused."""
+  from wino_core.devices import check_device, default_device
+  if not isinstance(raw, dict): raise SpecError({"request": "must be a JSON object"})
+  if (extra:=set(raw) - {"model", "batch", "size", "dtype", "modes", "device", "repeat", "search", "rerun", "layers"}):
+    raise SpecError({sorted(extra)[0][:40]: "unknown field"})
+  errors: dict[str, str] = {}
+  def field(fn):
+    try: return fn()
+    except SpecError as e: errors.update(e.errors)
+  model = raw.get("model", "resnet18")
+  if model != "custom" and model not in MODELS: errors["model"] = f"unknown model {str(model)[:40]!r} (known: {', '.join(MODELS)}, custom)"
+  layers = field(lambda: parse_layers(raw.get("layers"))) if model == "custom" else ()
+  batch = field(lambda: bounded_int(raw.get("batch", 1), "batch", 1, 4096))
+  default_size = MODELS[model].input_size if model in MODELS else max(l.size for l in layers) if layers else None
+  given = raw.get("size")
+  size = field(lambda: bounded_int(default_size if given is None or given == "" else given, "size", 1, 4096)) if default_size else None
+  dtype = raw.get("dtype", "float32")
+  if dtype not in DTYPES: errors["dtype"] = f"must be one of {', '.join(DTYPES)}, got {str(dtype)[:40]!r}"
+  modes = field(lambda: check_modes(raw.get("modes", list(MODES))))
+  repeat = field(lambda: bounded_int(raw.get("repeat", 10), "repeat", 1, max_repeat))
+  rerun = field(lambda: bounded_int(raw.get("rerun", 0), "rerun", 0, 2**53))
+  search = field(lambda: parse_search(raw.get("search")))
+  if errors: raise SpecError(errors)
+  device = raw.get("device") or default_device(devices)
+  if not isinstance(device, str): raise SpecError({"device": "must be a device name"})
+  req = SweepRequest(model, batch, size, dtype, tuple(modes), device, tinygrad_version(), repeat, search, rerun, layers)
+  first = req.distinct_layers(caps)[0]  # every layer's conv checked here; the device once (dtype support)
+  check_device(first.spec, device, devices)
+  return req
+
+# ***** the sweep's table, from its stored layer comparisons *****
+
+def layer_row(layer:dict, comparison:dict|None) -> dict:
+  """One distinct conv of a sweep: its layers, per mode the median kernel time, NEW fired / fell back / does not apply
+  (with NEW's reason), the ratios and the worst error verdict."""
+  from wino_core.verdict import verdict
+  row = {"names": layer["names"], "multiplicity": len(layer["names"]), "spec": layer["spec"], "comparison": layer["comparison"],
+         "status": layer["status"], "message": layer.get("message", ""), "time_s": {}, "new": None, "why": "", "worst": None,
+         "new_old": None, "new_base": None}
+  if comparison is None: return row
+  runs = comparison["runs"]
+  row["time_s"] = {m: r["kernel_time_s"]["median"] for m, r in runs.items() if r["status"] == "ok" and r.get("kernel_time_s")}
+  if (new:=runs.get("new")) is not None:
+    wino = new.get("winograd") or {}
+    reason = wino.get("reason") or ""
+    row["new"] = "failed" if new["status"] not in ("ok", "not_applicable") else "fired" if wino.get("fired") else \
+                 "does not apply" if new["status"] == "not_applicable" or reason.startswith("NEW does not apply") else "fell back"
+    row["why"] = "" if wino.get("fired") else (wino.get("reason") or new.get("message") or "")
+  row["worst"] = verdict(comparison)["worst"]
+  t = row["time_s"]
+  row["new_old"] = t["new"] / t["old"] if "new" in t and t.get("old") else None
+  row["new_base"] = t["new"] / t["baseline"] if "new" in t and t.get("baseline") else None
+  return row
+
+def totals(rows:list[dict], modes) -> dict:
+  """The network's conv time per mode (each distinct conv times its multiplicity), complete only where every layer
+  ran in that mode; the speed-ups between the modes' totals; and each layer's cumulative share of baseline's total
+  (or the first mode's), largest first."""
+  total = {m: sum(r["time_s"].get(m, 0) * r["multiplicity"] for r in rows) for m in modes}
+  complete = {m: all(m in r["time_s"] for r in rows) for m in modes}
+  ref = next((m for m in ("baseline", *modes) if m in total and total[m] > 0), None)
+  share = []
+  if ref:
+    acc = 0.0
+    for r in sorted(rows, key=lambda r: -r["time_s"].get(ref, 0) * r["multiplicity"]):
+      acc += r["time_s"].get(ref, 0) * r["multiplicity"]
+      share.append({"layer": r["names"][0], "share": acc / total[ref]})
+  ratio = lambda a, b: total[a] / total[b] if a in total and b in total and total[b] > 0 and complete[a] and complete[b] else None
+  return {"time_s": total, "complete": complete, "share_of": ref, "cumulative_share": share,
+          "new_old": ratio("new", "old"), "new_base": ratio("new", "baseline"), "old_base": ratio("old", "baseline")}
