@@ -8,30 +8,43 @@ import argparse, json, statistics
 
 SHAPES = [(1, 16, 16, 32), (1, 64, 64, 64), (8, 64, 64, 56), (16, 128, 128, 56), (32, 256, 256, 28), (8, 512, 512, 14)]
 
-def main():
+def time_conv(spec:dict, repeat:int=20) -> list[float]:
+  """cuDNN's conv for a wino-dash spec dict (batch, cin, cout, h, w, kernel, stride, padding, dtype): seconds per run,
+  CUDA events around each call, after 5 warm-up calls (cudnn.benchmark picks its algorithm in those)."""
   import torch
+  dt = getattr(torch, spec["dtype"])
+  kh, kw = spec.get("kernel", (3, 3))
+  pad = spec.get("padding", 1)
+  x = torch.randn(spec["batch"], spec["cin"], spec["h"], spec["w"], device="cuda", dtype=dt)
+  w = torch.randn(spec["cout"], spec["cin"], kh, kw, device="cuda", dtype=dt) / (spec["cin"] * kh * kw) ** 0.5
+  run = lambda: torch.nn.functional.conv2d(x, w, stride=spec.get("stride", 1), padding=pad if isinstance(pad, int) else tuple(pad[::2]))
+  for _ in range(5): run()
+  times = []
+  for _ in range(repeat):
+    st, en = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    st.record(); run(); en.record(); en.synchronize()
+    times.append(st.elapsed_time(en) / 1e3)
+  return times
+
+def setup() -> str:
+  import torch
+  torch.backends.cudnn.benchmark = True
+  torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
+  return f"cuDNN {torch.backends.cudnn.version()} on {torch.cuda.get_device_name()}, torch {torch.__version__}, TF32 off, benchmark on"
+
+def main():
   p = argparse.ArgumentParser()
   p.add_argument("--dtypes", default="float32,float16")
   p.add_argument("--shapes", nargs="*", default=None)
   p.add_argument("--repeat", type=int, default=20)
   p.add_argument("--json", default=None)
   a = p.parse_args()
-  torch.backends.cudnn.benchmark = True
-  torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
   shapes = [tuple(map(int, s.split(","))) for s in a.shapes] if a.shapes else SHAPES
-  print(f"cuDNN {torch.backends.cudnn.version()} on {torch.cuda.get_device_name()}, torch {torch.__version__}, TF32 off, benchmark on")
+  print(setup())
   rows = []
   for dtype in a.dtypes.split(","):
     for b, cin, cout, s in shapes:
-      dt = getattr(torch, dtype)
-      x = torch.randn(b, cin, s, s, device="cuda", dtype=dt)
-      w = torch.randn(cout, cin, 3, 3, device="cuda", dtype=dt) / (cin * 9) ** 0.5
-      for _ in range(5): torch.nn.functional.conv2d(x, w, padding=1)
-      times = []
-      for _ in range(a.repeat):
-        st, en = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        st.record(); torch.nn.functional.conv2d(x, w, padding=1); en.record(); en.synchronize()
-        times.append(st.elapsed_time(en) / 1e3)
+      times = time_conv({"batch": b, "cin": cin, "cout": cout, "h": s, "w": s, "dtype": dtype}, a.repeat)
       med = statistics.median(times)
       rows.append({"dtype": dtype, "shape": [b, cin, cout, s], "median_s": med, "min_s": min(times)})
       print(f"{dtype:8} {b},{cin},{cout},{s:<10} cuDNN {med*1e3:.3f} ms (min {min(times)*1e3:.3f})", flush=True)

@@ -70,13 +70,28 @@ def _bar(done:int, total:int, width:int=20) -> str:
   n = round(width * done / max(total, 1))
   return "[" + "#" * n + "-" * (width - n) + f"] {done}/{total}"
 
+def print_sweep(req, rows:list[dict], total:dict, out=sys.stdout):
+  """A sweep's layer table and the network's totals, as text."""
+  ms = lambda t: "-" if t is None else f"{t*1e3:.3f}"
+  print(f"{'#':>3} {'layers':32} {'x':>2} {'conv':22} " + " ".join(f"{m + ' ms':>11}" for m in req.modes) + f" {'NEW/OLD':>7}  NEW", file=out)
+  for i, r in enumerate(rows, 1):
+    sp = r["spec"]
+    conv = f"{sp['cin']}->{sp['cout']} {sp['h']}x{sp['w']} k{sp['kernel'][0]}" + (f"/{sp['stride']}" if sp["stride"] > 1 else "")
+    ratio = "-" if r.get("new_old") is None else f"{r['new_old']:.2f}"
+    why = f": {r['why']}" if r["why"] and r["new"] != "fired" else ""
+    times = " ".join(f"{ms(r['time_s'].get(m)):>11}" for m in req.modes)
+    print(f"{i:>3} {', '.join(r['names'])[:32]:32} {r['multiplicity']:>2} {conv:22} {times} {ratio:>7}  {r['new'] or '-'}{why}", file=out)
+  sums = ", ".join(f"{m} {ms(total['time_s'][m])} ms{'' if total['complete'][m] else ' (incomplete)'}" for m in req.modes)
+  ratios = "".join(f"; {k} {total[key]:.2f}" for k, key in (("NEW/OLD", "new_old"), ("NEW/baseline", "new_base"), ("OLD/baseline", "old_base"))
+                   if total[key] is not None)
+  print(f"total (median x multiplicity): {sums}{ratios}", file=out)
+
 def cmd_sweep(a) -> int:
   """Every conv of a network through the modes, here and now (no server, nothing stored): the per-layer table and the
   network's totals, a progress bar on stderr."""
-  from wino_core.compare import compare
   from wino_core.search import user_cache_path
-  from wino_core.spec import SpecError, parse_spec
-  from wino_core.sweep import layer_row, parse_sweep, totals
+  from wino_core.spec import SpecError
+  from wino_core.sweep import parse_sweep, run_sweep, totals
   raw = {"model": a.model, "batch": a.batch, "dtype": a.dtype, "modes": a.modes, "repeat": a.repeat,
          **({"size": a.size} if a.size else {}), **({"device": a.device} if a.device else {}),
          **({"search": {"beam": a.beam}} if a.beam else {"search": {"noopt": True}} if a.noopt else {})}
@@ -89,30 +104,18 @@ def cmd_sweep(a) -> int:
   except SpecError as e:
     print(f"wino-dash: error: {e}", file=sys.stderr)
     return 2
-  rows, tty = [], sys.stderr.isatty()
+  tty = sys.stderr.isatty()
   print(f"{req.title}: {sum(len(l['names']) for l in layers)} convs, {len(layers)} distinct, modes {', '.join(req.modes)} on {req.device}", file=sys.stderr)
-  for i, layer in enumerate(layers):
-    def progress(mode:str, phase:str, i=i, layer=layer):
-      line = f"{_bar(i, len(layers))} {layer['names'][0]} · {mode}: {phase}"
-      print(("\r" + line.ljust(78)) if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
-    cmp = compare(parse_spec(layer["spec"]), req.modes, req.device, repeat=req.repeat, timeout_s=a.timeout, search=req.search,
-                  search_options={"search_cache": user_cache_path()}, on_progress=progress)
-    rows.append(layer_row({**layer, "status": "done"}, cmp))
+  def progress(i:int, layer:dict, mode:str, phase:str):
+    line = f"{_bar(i, len(layers))} {layer['names'][0]} · {mode}: {phase}"
+    print(("\r" + line.ljust(78)) if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
+  rows = run_sweep(req, timeout_s=a.timeout, search_options={"search_cache": user_cache_path()}, on_progress=progress)
   print(("\r" if tty else "") + _bar(len(layers), len(layers)).ljust(78 if tty else 0), file=sys.stderr)
   total = totals(rows, req.modes)
   if a.json:
     print(json.dumps({"request": req.to_dict(), "rows": rows, "totals": total}))
     return 0
-  ms = lambda t: "-" if t is None else f"{t*1e3:.3f}"
-  print(f"{'#':>3} {'layers':32} {'x':>2} {'conv':22} " + " ".join(f"{m + ' ms':>11}" for m in req.modes) + f" {'NEW/OLD':>7}  NEW")
-  for i, r in enumerate(rows, 1):
-    sp = r["spec"]
-    conv = f"{sp['cin']}->{sp['cout']} {sp['h']}x{sp['w']} k{sp['kernel'][0]}" + (f"/{sp['stride']}" if sp["stride"] > 1 else "")
-    ratio = "-" if r.get("new_old") is None else f"{r['new_old']:.2f}"
-    print(f"{i:>3} {', '.join(r['names'])[:32]:32} {r['multiplicity']:>2} {conv:22} " + " ".join(f"{ms(r['time_s'].get(m)):>11}" for m in req.modes)
-          + f" {ratio:>7}  {r['new'] or '-'}{(': ' + r['why']) if r['why'] and r['new'] != 'fired' else ''}")
-  print("total (median x multiplicity): " + ", ".join(f"{m} {ms(total['time_s'][m])} ms{'' if total['complete'][m] else ' (incomplete)'}" for m in req.modes)
-        + "".join(f"; {k} {total[key]:.2f}" for k, key in (("NEW/OLD", "new_old"), ("NEW/baseline", "new_base"), ("OLD/baseline", "old_base")) if total[key] is not None))
+  print_sweep(req, rows, total)
   return 0
 
 def cmd_devices(a) -> int:
