@@ -135,6 +135,17 @@ def test_jobs_on_each_worker_complete_one_at_a_time_per_device(cluster):
   assert 'wino_dash_job_run_seconds_count{device="CPU@w-a"} 2.0' in metrics and 'wino_dash_jobs{device="CPU@w-b",state="done"} 1.0' in metrics
   cluster["stored"] = a1
 
+def test_a_sweep_runs_through_a_worker(cluster):
+  """a sweep's layers are ordinary jobs: they go to the chosen worker's device and come back into the server's store"""
+  status, body = http(cluster["url"] + "/api/sweeps", {"model": "custom", "layers": "a 2 2 3 1 1 6\nb 2 2 3 1 1 6\nc 2 3 1 1 0 6",
+                                                       "modes": ["baseline", "old"], "device": "CPU@w-b", "repeat": 1})
+  assert status == 202, body
+  s = until(lambda: (v:=http(cluster["url"] + body["status_url"])[1])["state"] == "done" and v, 150, "the sweep on w-b")
+  assert [r["status"] for r in s["rows"]] == ["done", "done"] and [r["multiplicity"] for r in s["rows"]] == [2, 1], s
+  for r in s["rows"]:
+    status, c = http(cluster["url"] + f"/c/{r['comparison']}.json")
+    assert status == 200 and c["device"] == "CPU@w-b"
+
 def test_killed_worker_fails_its_job_and_a_restarted_worker_takes_new_ones(cluster):
   k = submit(cluster, "CPU@w-b", 3)
   until(lambda: job(cluster, k)["state"] == "running", 60, "the job to start")
