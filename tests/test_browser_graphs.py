@@ -119,12 +119,17 @@ def test_rewrite_before_and_after_side_by_side_and_the_url_keeps_the_view(page, 
   show(page, "a", "rewrite:before")
   show(page, "b", "rewrite:after")
   assert ops(page, "a").count("REDUCE") == 1
-  # NEW's STAGEs (XHAT, GHAT, MHAT) start folded: MHAT's holds XHAT's and GHAT's; expanding it shows those two, still folded
-  [mhat] = pane(page, "b").locator(".gn.collapsed").evaluate_all("els => els.map((e) => +e.dataset.id)")
-  assert ops(page, "b").count("STAGE") == 1
-  node(page, "b", mhat).dblclick()
-  page.wait_for_function("() => document.querySelectorAll('.graph-pane[data-side=\"b\"] .gn.collapsed').length === 2")
-  assert ops(page, "b").count("STAGE") == 3 and ops(page, "b").count("REDUCE") == 1, "the sum over cin, now inside MHAT"
+  # the "after" graph opens as four folded groups: XHAT and GHAT feed MHAT, MHAT feeds the output (dashed: through the
+  # hidden nodes); expanding the output shows its index math, MHAT still folded
+  groups = pane(page, "b").locator(".gn.collapsed")
+  assert groups.count() == 4 and pane(page, "b").locator(".gn").count() == 4
+  labels = texts(pane(page, "b").locator(".gn .l0"))
+  assert sorted(l.split(" ")[1] for l in labels if l.startswith("STAGE")) == ["GHAT", "MHAT", "XHAT"], labels
+  assert pane(page, "b").locator("path.ge-via").count() == 3
+  root = pane(page, "b").locator(".gn").evaluate_all("els => Math.max(...els.map((e) => +e.dataset.id))")
+  node(page, "b", root).dblclick()
+  page.wait_for_function("() => document.querySelectorAll('.graph-pane[data-side=\"b\"] .gn.collapsed').length === 3")
+  assert pane(page, "b").locator(".gn").count() > 20 and ops(page, "b").count("STAGE") == 3
   assert "ga=new%3Arewrite%3Abefore" in page.url and "gb=new%3Arewrite%3Aafter" in page.url
   again = browser.new_page()
   again.goto(page.url)

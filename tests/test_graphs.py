@@ -84,6 +84,17 @@ def test_new_rewrite_before_and_after_present_when_it_fired(runs):
   assert before[-1]["op"] == "REDUCE" and before[-1]["arg"] == "ADD" and {"MUL", "INDEX", "RANGE"} <= {n["op"] for n in before}
   after = [n["op"] for n in rw["after"]["nodes"]]
   assert after.count("STAGE") == 3, "XHAT, GHAT and MHAT are materialized"
+  stages = [n for n in rw["after"]["nodes"] if n["op"] == "STAGE"]
+  assert sorted(n["name"] for n in stages) == ["GHAT", "MHAT", "XHAT"], "each STAGE named by what it holds"
+  mhat = next(n["id"] for n in stages if n["name"] == "MHAT")
+  # MHAT is the one whose inputs reach both others
+  reach, todo = set(), [mhat]
+  srcs = {}
+  for s_, d in rw["after"]["edges"]: srcs.setdefault(d, []).append(s_)
+  while todo:
+    for x in srcs.get(todo.pop(), []):
+      if x not in reach: reach.add(x); todo.append(x)
+  assert {n["id"] for n in stages if n["name"] != "MHAT"} <= reach
   assert after.count("REDUCE") == 1 and "REDUCE" != after[-1], "the sum over cin moved into MHAT"
   assert len(json.dumps(r.graphs)) < 1_000_000
 

@@ -41,7 +41,8 @@ def _near_root(root:UOp, keep:set[UOp], n:int) -> set[UOp]:
         todo.append(s)
   return seen
 
-def uop_graph(root:UOp, params:dict[int, str]|None=None, max_nodes:int=MAX_NODES) -> dict:
+def uop_graph(root:UOp, params:dict[int, str]|None=None, max_nodes:int=MAX_NODES, names:dict[UOp, str]|None=None) -> dict:
+  """`names`: what to call some nodes (NEW's STAGEs: XHAT, GHAT, MHAT)."""
   topo = [u for u in root.toposort() if u.op is not Ops.CONST or u is root]
   kept = _near_root(root, set(topo), max_nodes) if len(topo) > max_nodes else set(topo)
   ids: dict[UOp, int] = {}
@@ -50,6 +51,7 @@ def uop_graph(root:UOp, params:dict[int, str]|None=None, max_nodes:int=MAX_NODES
     if u not in kept: continue
     ids[u] = len(ids)
     node = {"id": ids[u], "op": u.op.name, "dtype": dtype_text(u), "arg": arg_text(u, params)}
+    if names and u in names: node["name"] = names[u]
     # (a RANGE's one CONST is its size, already in its arg)
     if u.op is not Ops.RANGE and (consts:=[f"#{i} = {const_text(s)} {dtype_text(s)}" for i, s in enumerate(u.src) if s.op is Ops.CONST]):
       node["consts"] = consts
@@ -132,12 +134,12 @@ def run_graphs(linear:UOp, kernels:list[dict], buffers, known_shapes:dict, rewri
   names = {n["buffer"]: n["name"] for n in kg["nodes"] if n["kind"] == "buffer"}
   def params(c:UOp) -> dict[int, str]: return {slot: f"buf {buffers.id(b)} {names.get(buffers.id(b), '')}" for slot, b in enumerate(c.src[1:])}
   left = MAX_RUN_NODES
-  def graph(root:UOp, params:dict[int, str]|None=None) -> dict:
+  def graph(root:UOp, params:dict[int, str]|None=None, names:dict[UOp, str]|None=None) -> dict:
     nonlocal left
-    g = uop_graph(root, params, max(1, min(MAX_NODES, left)))
+    g = uop_graph(root, params, max(1, min(MAX_NODES, left)), names)
     left -= len(g["nodes"])
     return g
   asts = [graph(c.src[0], params(c)) for c in calls[:MAX_ASTS]]
   rw = rewrites[0] if rewrites else None
   return {"kernel_graph": kg, "kernel_asts": asts, "rewrite": None if rw is None else
-          {"description": rw.description, "count": len(rewrites), "before": graph(rw.before), "after": graph(rw.after)}}
+          {"description": rw.description, "count": len(rewrites), "before": graph(rw.before), "after": graph(rw.after, names={u: n for n, u in rw.stages.items()})}}

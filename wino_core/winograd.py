@@ -55,6 +55,7 @@ class Rewrite:
   tiles: dict[str, int]      # batch, groups, cin, cout, tiles_y, tiles_x, out_h, out_w
   before: UOp                # the matched REDUCE (with its sources)
   after: UOp                 # what replaced it
+  stages: dict[str, UOp] = field(default_factory=dict)  # XHAT, GHAT, MHAT: the STAGEs it materialized, by name
   def to_json(self) -> dict: return {"description": self.description, "tiles": dict(self.tiles)}
 
 @dataclass
@@ -287,7 +288,7 @@ def winograd_rewrite(ctx:_RuleContext, red:UOp, mul:UOp) -> UOp|None:
                 f"batch {batch}, cout {cout}, {oh}x{ow}",
     tiles={"batch": batch, "groups": groups, "cin": size(conv.chans)*groups, "cout": cout,
            "tiles_y": tiles_y, "tiles_x": tiles_x, "out_h": oh, "out_w": ow},
-    before=red, after=out))
+    before=red, after=out, stages={"XHAT": xhat, "GHAT": ghat, "MHAT": mhat}))
   return out
 
 pm_winograd = PatternMatcher([

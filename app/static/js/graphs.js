@@ -43,12 +43,13 @@
     return { g, byId, pos, srcs, cons };
   }
   // the inputs only `root` uses: walking back from it in reverse topological order (the JSON's node order), a node is
-  // one when every consumer is root or one of them
-  function exclusiveInputs(ix, root) {
+  // one when every consumer is root or one of them. Other collapsed nodes (`groups`) are groups of their own: the walk
+  // stops at them, so they stay drawn, folded, inside this one.
+  function exclusiveInputs(ix, root, groups = new Set()) {
     const inside = new Set([root]), out = [];
     for (let i = ix.pos.get(root) - 1; i >= 0; i--) {
       const id = ix.g.nodes[i].id, cs = ix.cons.get(id);
-      if (cs.length && cs.every((c) => inside.has(c))) { inside.add(id); out.push(id); }
+      if (!groups.has(id) && cs.length && cs.every((c) => inside.has(c))) { inside.add(id); out.push(id); }
     }
     return out;
   }
@@ -67,7 +68,7 @@
   function labelLines(n) {
     if (n.kind === "kernel") return [n.name, n.role, fmtTime(n.time_s)];
     if (n.kind === "buffer") return [n.arg, `${n.dtype} · ${n.size} el · ${fmtBytes(n.nbytes)}`];
-    const lines = [n.op + (n.dtype && n.dtype !== "void" ? " " + n.dtype : "")];
+    const lines = [n.op + (n.name ? " " + n.name : "") + (n.dtype && n.dtype !== "void" ? " " + n.dtype : "")];
     if (n.arg) lines.push(n.arg);
     if (n.consts) lines.push(n.consts.map((c) => c.replace(/ \w+$/, "")).join(", "));
     if (n.expr) lines.push(n.expr);
@@ -137,6 +138,8 @@
       const g = this.graph();
       // (always for the "after" graph: it opens as XHAT, GHAT, MHAT and the output's indexing, each expandable)
       if (g && (g.nodes.length > 200 || this.whichSel.value === "rewrite:after")) for (const n of g.nodes) if (n.op === "STAGE") this.collapsed.add(n.id);
+      // and the output (the graph's last node: Aᵀ·M·A indexed back from the tiles) folded too, a group of its own
+      if (g && this.whichSel.value === "rewrite:after" && g.nodes.length) this.collapsed.add(g.nodes[g.nodes.length - 1].id);
       saveState();
       return this.draw();
     }
@@ -152,11 +155,14 @@
         markOnly();
         return null;
       }
-      const hidden = new Set();
-      for (const c of this.collapsed) for (const id of exclusiveInputs(this.ix, c)) hidden.add(id);
+      const hidden = new Map();  // hidden node -> the collapsed node whose group it is in
+      for (const c of this.collapsed) for (const id of exclusiveInputs(this.ix, c, this.collapsed)) hidden.set(id, c);
       const nodes = g.nodes.filter((n) => !hidden.has(n.id));
       const edges = g.edges.filter(([s, d]) => !hidden.has(s) && !hidden.has(d));
-      const boxes = new Map(nodes.map((n) => [n.id, nodeBox(n, this.collapsed.has(n.id) ? `▸ ${exclusiveInputs(this.ix, n.id).length} inputs hidden` : "")]));
+      // a drawn node that feeds a folded group feeds it through hidden nodes: one dashed edge stands for them
+      const via = new Set(g.edges.filter(([s, d]) => !hidden.has(s) && hidden.has(d)).map(([s, d]) => `${s}>${hidden.get(d)}`));
+      for (const k of via) { const [s, d] = k.split(">").map(Number); edges.push([s, d, "via"]); }
+      const boxes = new Map(nodes.map((n) => [n.id, nodeBox(n, this.collapsed.has(n.id) ? `▸ ${exclusiveInputs(this.ix, n.id, this.collapsed).length} inputs hidden` : "")]));
       this.el.dataset.state = "layout";
       this.status.textContent = `laying out ${nodes.length} nodes…`;
       let res;
@@ -187,7 +193,7 @@
         if (!p || p.length < 4) return;
         let path = `M${p[0]},${p[1]}`;
         for (let j = 2; j < p.length; j += 2) path += `L${p[j]},${p[j + 1]}`;
-        parts.push(`<path class="ge" data-s="${s}" data-d="${d}" d="${path}" marker-end="url(#arrow-${this.side})"/>`);
+        parts.push(`<path class="ge${edges[i][2] ? " ge-via" : ""}" data-s="${s}" data-d="${d}" d="${path}" marker-end="url(#arrow-${this.side})"/>`);
       });
       for (const n of nodes) {
         const [x, y] = res.pos[n.id], b = boxes.get(n.id);
