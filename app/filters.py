@@ -12,7 +12,7 @@ def dims(d) -> str: return "—" if not d else "×".join(str(x) for x in d)
 
 def big(n) -> str:
   if n is None: return "—"
-  for unit, k in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
+  for unit, k in (("P", 1e15), ("T", 1e12), ("G", 1e9), ("M", 1e6), ("K", 1e3)):
     if n >= k: return f"{n/k:.1f} {unit}"
   return str(n)
 

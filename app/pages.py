@@ -73,6 +73,7 @@ def result_json(cid:str):
     c = load(cid)
     from wino_core.verdict import verdict
     return current_app.json.response({**{k: c[k] for k in ("id", "created", "request", "spec", "device", "tinygrad", "runs")},
+                                      "device_model": c.get("device_model"),
                                       "verdict": verdict(c)}).get_data()
   return Response(service.cached_page(("json", cid), render), mimetype="application/json")
 

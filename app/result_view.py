@@ -11,6 +11,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from wino_core.diff import diff_kernels, pair_kernels
+from wino_core.peaks import peak_for, roofline
 from wino_core.spec import parse_spec
 from wino_core.search import parse_search
 from wino_core.verdict import verdict
@@ -123,6 +124,28 @@ def chart_data(runs:dict) -> dict:
   phase_traces = [{"type": "bar", "name": p, "x": list(ok), "y": ys} for p, ys in phases.items()]
   return {"kernels": kernel_traces, "phases": phase_traces, "kernel_scale": scale}
 
+MODE_COLOURS = {"baseline": "#4c78a8", "old": "#f58518", "new": "#54a24b"}
+
+def roofline_chart(runs:dict, peak:dict|None, model:str|None) -> dict:
+  """Every kernel as a point (arithmetic intensity, achieved FLOP/s), one colour per mode, log-log; with the device's
+  peak, the roofline: min(peak FLOP/s, bandwidth × intensity)."""
+  traces = []
+  for mode, r in runs.items():
+    pts = [(k, rf) for k in r.get("kernels", []) if (rf:=roofline(k, None))]
+    if pts: traces.append({"type": "scatter", "mode": "markers", "name": mode, "x": [rf["intensity"] for _, rf in pts],
+                           "y": [rf["flops"] for _, rf in pts], "text": [f"{k['name']} ({k.get('role', '')})" for k, _ in pts],
+                           "marker": {"size": 10, "color": MODE_COLOURS.get(mode.split("@")[0])},
+                           "hovertemplate": "%{text}<br>%{x:.2f} FLOP/byte · %{y:.3s}FLOP/s<extra>" + mode + "</extra>"})
+  if peak and traces:
+    xs = [x for t in traces for x in t["x"]]
+    lo, hi = min(xs) / 4, max(xs) * 4
+    ridge = peak["flops"] / peak["bytes"]
+    line = [x for x in (lo, ridge, hi) if lo <= x <= hi] or [lo, hi]
+    traces.append({"type": "scatter", "mode": "lines", "name": "roofline", "x": line, "y": [min(peak["flops"], peak["bytes"] * x) for x in line],
+                   "line": {"color": "#111827", "dash": "dot"}, "hoverinfo": "skip"})
+  return {"traces": traces, "title": f"Roofline{' of ' + model if model else ''}" + ("" if peak else " (no peak known for this device: achieved only)"),
+          "source": peak["source"] if peak else None}
+
 def script_json(obj) -> Markup:
   """JSON to embed in <script type="application/json">: no '<' at all, so no text in it can close the tag."""
   return Markup(json.dumps(obj).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
@@ -132,6 +155,7 @@ def result_context(c:dict, args, standalone:bool=False) -> dict:
   spec = parse_spec(c["spec"])
   search = parse_search((c.get("request") or {}).get("search"))
   a, b = _choose_modes(runs, args, c.get("two"))
+  peak = peak_for(c.get("device_model"), spec.dtype)
   ka, kb = runs[a].get("kernels", []), runs[b].get("kernels", [])
   pairs = pair_kernels(ka, kb)
   both = [i for i, p in enumerate(pairs) if p["a"] is not None and p["b"] is not None]
@@ -152,12 +176,13 @@ def result_context(c:dict, args, standalone:bool=False) -> dict:
     return "?" + urlencode(q) + "#diff"
   return {"c": c, "spec": spec, "runs": runs, "a": a, "b": b, "ka": ka, "kb": kb, "pairs": pairs, "pair_i": pair_i, "diff": diff,
           "opts": opts, "label": label, "verdict": verdict(c), "view_url": view_url, "summary": [summary_row(m, r) for m, r in runs.items()],
-          "charts": script_json(chart_data(runs)), "highlight": highlight_source, "ext": SOURCE_EXT, "kernel_name": kernel_name_html,
+          "charts": script_json(chart_data(runs) | {"roofline": roofline_chart(runs, peak, c.get("device_model"))}), "highlight": highlight_source, "ext": SOURCE_EXT, "kernel_name": kernel_name_html,
           "created": datetime.datetime.fromtimestamp(c["created"], datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
           "rerun_query": spec.to_query() + "&modes=" + ",".join(runs) + "&device=" + c["device"] + ("&force_new=1" if c.get("request", {}).get("force_new") else "")
                          + ("" if search.is_default else "&search=" + search_value(search)),
           "search": search, "search_value": search_value(search), "opt_text": opt_text,
           "graphs": {m: r.get("graphs") for m, r in runs.items()}, "layout_lib": LAYOUT_LIB,
+          "peak": peak, "roofline": lambda k: roofline(k, peak),
           "standalone": standalone, "assets": inline_assets(STANDALONE_JS) if standalone else None,
           "offline": script_json(offline_data(runs, label, {"a": a, "b": b, "pair": pair_i, **opts})) if standalone else None}
 
@@ -224,8 +249,6 @@ def two_comparisons(cx:dict, cy:dict) -> dict:
   return {"id": f"{a['id']} vs {b['id']}", "spec": a["spec"], "device": a["device"], "tinygrad": a["tinygrad"], "runs": runs,
           "created": b["created"], "request": {}, "two": {"A": a, "B": b, "common": common},
           "verdict_pairs": [(f"{m}@B", f"{m}@A") for m in common]}
-
-MODE_COLOURS = {"baseline": "#4c78a8", "old": "#f58518", "new": "#54a24b"}
 
 def sweep_chart(view:dict) -> dict:
   """A sweep's chart: per distinct conv, its time in the network (median × multiplicity) per mode, grouped; and the

@@ -86,4 +86,5 @@ def compare(spec:ConvSpec, modes:list[str]|tuple[str, ...], device:str, *, repea
     runs[mode] = run_mode(spec, mode, device, repeat=repeat, force_new=force_new, search=search, **(search_options or {}),
                           on_phase=(lambda p, m=mode: on_progress(m, p)) if on_progress else None, **kw)
     if on_progress: on_progress(mode, runs[mode].status)
-  return comparison_dict(spec, device, tinygrad_version(), runs)
+  from wino_core.devices import device_model
+  return {**comparison_dict(spec, device, tinygrad_version(), runs), "device_model": device_model(device)}

@@ -57,6 +57,10 @@ def tinygrad_version() -> str:
 # `devices` is a catalogue in probe()'s shape; the default is this host's. A queue-mode server passes its live workers' devices.
 def device_names(devices:list[dict]|None=None) -> list[str]: return [d["name"] for d in (probe()["devices"] if devices is None else devices)]
 
+def device_model(device:str) -> str|None:
+  """What a reviewer calls the device ("NVIDIA H100 80GB HBM3"), from this host's catalogue."""
+  return next((d.get("model") for d in probe()["devices"] if d["name"] == device), None)
+
 def default_device(devices:list[dict]|None=None) -> str:
   devs = probe()["devices"] if devices is None else devices
   return next((d["name"] for d in devs if d["default"]), devs[0]["name"] if devs else "CPU")

@@ -1,5 +1,5 @@
 // Charts pane: kernel time per mode (stacked by kernel, one colour per role, whiskers on the total) with a log/linear
-// toggle, and compile vs run per mode, drawn with plotly.js.
+// toggle, compile vs run per mode, and each kernel on the device's roofline, drawn with plotly.js.
 (function () {
   const dataEl = document.getElementById("chart-data");
   if (!dataEl || typeof Plotly === "undefined") return;
@@ -19,4 +19,8 @@
   }
   Plotly.newPlot("chart-phases", data.phases, layout("Cold compile vs run",
     { barmode: "group", yaxis: { title: { text: "ms (log)" }, type: "log" } }), cfg);
+  if (data.roofline && data.roofline.traces.length && document.getElementById("chart-roofline")) {
+    Plotly.newPlot("chart-roofline", data.roofline.traces, layout(data.roofline.title, {
+      xaxis: { title: { text: "FLOP per byte (log)" }, type: "log" }, yaxis: { title: { text: "FLOP/s (log)" }, type: "log" } }), cfg);
+  }
 })();
