@@ -251,14 +251,17 @@ def two_comparisons(cx:dict, cy:dict) -> dict:
           "verdict_pairs": [(f"{m}@B", f"{m}@A") for m in common]}
 
 def sweep_chart(view:dict) -> dict:
-  """A sweep's chart: per distinct conv, its time in the network (median × multiplicity) per mode, grouped; and the
-  cumulative share of the network's conv time, largest layers first, on a second axis."""
-  rows, modes = view["rows"], view["request"]["modes"]
-  x = [f"{i + 1}. {r['names'][0]}" + (f" ×{r['multiplicity']}" if r["multiplicity"] > 1 else "") for i, r in enumerate(rows)]
-  bars = [{"type": "bar", "name": m, "x": x, "y": [r["time_s"][m] * r["multiplicity"] * 1e3 if m in r["time_s"] else None for r in rows],
-           "marker": {"color": MODE_COLOURS.get(m)}, "hovertemplate": f"%{{x}}<br>{m}: %{{y:.3f}} ms in the network<extra></extra>"} for m in modes]
-  t = view["totals"]
-  share = {"type": "scatter", "mode": "lines+markers", "name": f"cumulative share of {t['share_of']}'s total", "yaxis": "y2",
-           "x": [f"{i + 1}. {c['layer']}" for i, c in enumerate(t["cumulative_share"])], "y": [c["share"] * 100 for c in t["cumulative_share"]],
-           "line": {"color": "#111827"}, "hovertemplate": "the %{x} largest layers: %{y:.1f}%<extra></extra>"} if t["share_of"] else None
+  """A sweep's chart, as a Pareto chart: each distinct conv's time in the network (median × multiplicity) per mode,
+  grouped, largest first (by the reference mode: baseline's, else the first mode's), and the cumulative share of that
+  mode's total on a second axis."""
+  rows, modes, t = view["rows"], view["request"]["modes"], view["totals"]
+  ref = t["share_of"]
+  order = sorted(range(len(rows)), key=lambda i: -rows[i]["time_s"].get(ref, 0) * rows[i]["multiplicity"]) if ref else list(range(len(rows)))
+  x = [f"{i + 1}. {rows[i]['names'][0]}" + (f" ×{rows[i]['multiplicity']}" if rows[i]["multiplicity"] > 1 else "") for i in order]
+  bars = [{"type": "bar", "name": m, "x": x, "marker": {"color": MODE_COLOURS.get(m)},
+           "y": [rows[i]["time_s"][m] * rows[i]["multiplicity"] * 1e3 if m in rows[i]["time_s"] else None for i in order],
+           "hovertemplate": f"%{{x}}<br>{m}: %{{y:.3f}} ms in the network<extra></extra>"} for m in modes]
+  share = {"type": "scatter", "mode": "lines+markers", "name": f"cumulative share of {ref}'s total", "yaxis": "y2", "x": x,
+           "y": [c["share"] * 100 for c in t["cumulative_share"]], "line": {"color": "#111827"},
+           "hovertemplate": "up to %{x}: %{y:.1f}% of the total<extra></extra>"} if ref else None
   return {"bars": bars, "share": share}

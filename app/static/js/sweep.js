@@ -5,9 +5,9 @@
     const data = JSON.parse(dataEl.textContent);
     const traces = data.share ? [...data.bars, data.share] : data.bars;
     Plotly.newPlot("chart-sweep", traces, {
-      title: { text: "Each distinct conv's time in the network (median × multiplicity)" }, barmode: "group", height: 440,
-      margin: { t: 40, r: 60, b: 120, l: 60 }, legend: { orientation: "h", y: 1.1 }, yaxis: { title: { text: "ms" } },
-      yaxis2: { title: { text: "cumulative %" }, overlaying: "y", side: "right", range: [0, 105] }, xaxis: { tickangle: -40 },
+      title: { text: "Each distinct conv's time in the network (median × multiplicity), largest first" }, barmode: "group", height: 470,
+      margin: { t: 80, r: 60, b: 130, l: 60 }, legend: { orientation: "h", x: 0, y: 1.14 }, yaxis: { title: { text: "ms" } },
+      yaxis2: { title: { text: "cumulative %" }, overlaying: "y", side: "right", range: [0, 105], dtick: 20 }, xaxis: { tickangle: -40 },
     }, { displaylogo: false, responsive: true });
   }
   const el = document.getElementById("sweep-progress");
