@@ -49,6 +49,16 @@ def test_bad_requests_say_what_is_wrong():
     assert e.value.field == field and words in str(e.value), (raw, str(e.value))
   assert [l.name for l in parse_layers("# a comment\nx 1 2 3 1 1 8  # trailing\n\n")] == ["x"]
 
+def test_the_search_setting_and_a_rerun_apply_to_every_layer():
+  base = parse_sweep({"model": "resnet18", "device": "CPU"})
+  beam = parse_sweep({"model": "resnet18", "device": "CPU", "search": {"beam": 2}})
+  rerun = parse_sweep({"model": "resnet18", "device": "CPU", "rerun": 7})
+  assert len({base.id, beam.id, rerun.id}) == 3
+  for req, key, value in ((beam, "search", {"beam": 2}), (rerun, "rerun", 7)):
+    table = req.layer_table()
+    assert all(l["request"][key] == value for l in table)
+    assert not {l["comparison"] for l in table} & {l["comparison"] for l in base.layer_table()}, "another setting is another comparison"
+
 def wait(client, url:str, timeout:float=240) -> dict:
   end = time.monotonic() + timeout
   while time.monotonic() < end:
@@ -101,6 +111,10 @@ def test_the_sweep_page_history_and_a_restart(swept):
   hist = c.get("/history").get_data(as_text=True)
   assert f'data-sweep="{sid}"' in hist and "custom network, batch 1, 8×8" in hist
   assert c.get("/s/0123456789abcdef").status_code == 404 and c.get("/s/nope").status_code == 404
+  # the page's re-run button posts the sweep back with rerun=1: a new sweep with a permalink of its own
+  rerun = c.post("/sweep", data={"model": "custom", "layers": TINY, "modes": ["baseline", "old", "new"], "device": "CPU", "rerun": "1"})
+  assert rerun.status_code == 303 and rerun.headers["Location"].startswith("/s/") and sid not in rerun.headers["Location"]
+  assert 'name="rerun" value="1"' in html
   r = c.post("/sweep", data={"model": "custom", "layers": "a 2 3 3 1", "modes": ["baseline", "old"]})
   assert r.status_code == 400 and "layer 1: needs 7 values" in r.get_data(as_text=True)
   app.extensions["wino"]["sweeps"].close()
