@@ -3,7 +3,7 @@ distinct seeds, baseline + OLD + NEW), each also read back as a page and as JSON
 
   python bench/server_memory.py [-n 200]
 """
-import argparse, json, os, sys, tempfile, time, urllib.request
+import argparse, json, os, signal, sys, tempfile, time, urllib.request
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from tests.serving import Server
 
@@ -20,6 +20,7 @@ def compare(url:str, seed:int) -> str:
   return r["id"]
 
 def main():
+  signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # a `timeout` still stops the server (it runs in a session of its own)
   p = argparse.ArgumentParser()
   p.add_argument("-n", type=int, default=200)
   a = p.parse_args()
