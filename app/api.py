@@ -11,11 +11,16 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 def error(status:int, message:str, field:str|None=None):
   return jsonify({"error": message, "field": field}), status
 
+def json_body() -> tuple[dict | None, tuple | None]:
+  """(the request's JSON object, None), or (None, the error response to return)."""
+  if not request.is_json: return None, error(415, "send the request as JSON (Content-Type: application/json)")
+  raw = request.get_json(silent=True)
+  return (raw, None) if isinstance(raw, dict) else (None, error(400, "the body must be a JSON object"))
+
 @bp.post("/compare")
 def compare():
-  if not request.is_json: return error(415, "send the request as JSON (Content-Type: application/json)")
-  raw = request.get_json(silent=True)
-  if not isinstance(raw, dict): return error(400, "the body must be a JSON object")
+  raw, refused = json_body()
+  if refused: return refused
   try: req, job = service.submit(raw, request.remote_addr or "")
   except SpecError as e: return error(400, str(e), e.field)
   except QueueFull as e: return error(e.status, str(e))

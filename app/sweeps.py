@@ -5,7 +5,7 @@ import time
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 
 from app import service
-from app.api import error
+from app.api import error, json_body
 from app.pages import SEARCHES, valid_id
 from wino_core.networks import MODELS, model_title
 from wino_core.result import MODES
@@ -58,9 +58,8 @@ def page_json(sid:str): return jsonify(service.sweep_view(load(sid)))
 
 @bp.post("/api/sweeps")
 def api_submit():
-  if not request.is_json: return error(415, "send the request as JSON (Content-Type: application/json)")
-  raw = request.get_json(silent=True)
-  if not isinstance(raw, dict): return error(400, "the body must be a JSON object")
+  raw, refused = json_body()
+  if refused: return refused
   try: sweep, new = service.submit_sweep(raw, request.remote_addr or "")
   except SpecError as e: return error(400, str(e), e.field)
   return jsonify({"id": sweep["id"], "url": url_for("sweeps.page", sid=sweep["id"]), "state": sweep["state"],
