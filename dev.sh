@@ -41,7 +41,8 @@ need_venv() {
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     say "installing the project and its dependencies into .venv"
     .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-    .venv/bin/python -m pip install -q -e '.[test]'
+    # PYTHONWARNINGS: pip 26 shows the build backend's notices, and setuptools boxes one about every editable install
+    PYTHONWARNINGS=ignore .venv/bin/python -m pip install -q -e '.[test]'
     echo "$want" > "$stamp"
   fi
 }

@@ -87,7 +87,7 @@ def run(req:dict, out) -> dict:
 
   emit(out, phase="timing")
   calls = program_calls(compiled)
-  timers = [time_call(c, var_vals) for c in calls]
+  timers = [_timer(time_call, c, var_vals) for c in calls]
   for _ in range(warmup):
     for t in timers: next(t)
   per_kernel: list[list[float]] = [[] for _ in calls]
@@ -111,6 +111,13 @@ def run(req:dict, out) -> dict:
                    search=search.to_dict(),
                    first_run_s=first_run, kernel_time_s=_summary(sums) if sums else None,
                    max_abs_err=abs_err, max_rel_err=rel_err, winograd=winograd, graphs=graphs, **base).to_dict()
+
+def _timer(time_call, call, var_vals):
+  """Kernel times, one per next(): tinygrad 0.14's time_call is such a generator; before it, each call timed once."""
+  first = time_call(call, var_vals)
+  if not isinstance(first, float): yield from first
+  yield first
+  while True: yield time_call(call, var_vals)
 
 def _dist_version() -> str:
   from importlib.metadata import version
