@@ -17,6 +17,7 @@ DEFAULTS = {
   "SEARCH_PARALLEL": None,      # compile processes a BEAM search uses; default: this machine's cores
   "TOKEN": None,                # an access token: requests that queue work must carry it (app/auth.py); None: open
   "PROTECT_READS": False,       # with a TOKEN, every page and export needs it too (only /healthz and /login stay open)
+  "TINYGRAD_ENVS": None,        # the tinygrad environments (`wino-dash tinygrad add`); default: tinygrad/ beside DATABASE
   "SEARCH_CACHE": None,         # BEAM results kept across runs and restarts; default: search-cache.sqlite3 beside DATABASE
 }
 
@@ -36,6 +37,8 @@ def create_app(config:dict|None=None) -> Flask:
   store = Store(app.config["DATABASE"])
   from wino_core.search import cache_path_beside
   if app.config["SEARCH_CACHE"] is None: app.config["SEARCH_CACHE"] = cache_path_beside(app.config["DATABASE"])
+  from wino_core.envs import envs_home
+  if app.config["TINYGRAD_ENVS"] is None: app.config["TINYGRAD_ENVS"] = envs_home(app.config["DATABASE"])
   from app.ops import Metrics
   metrics = Metrics(store)
   limits = dict(max_queue=app.config["MAX_QUEUE"], max_per_client=app.config["MAX_QUEUED_PER_CLIENT"], run_timeout_s=app.config["RUN_TIMEOUT_S"],
@@ -44,7 +47,7 @@ def create_app(config:dict|None=None) -> Flask:
     from app.rq_runner import RqRunner
     runner = RqRunner(store, app.config["QUEUE"], **limits)
   runner = runner or InProcessRunner(store, **limits, search_options={"search_cache": app.config["SEARCH_CACHE"],
-    "search_budget_s": app.config["SEARCH_BUDGET_S"], "parallel": app.config["SEARCH_PARALLEL"]})
+    "search_budget_s": app.config["SEARCH_BUDGET_S"], "parallel": app.config["SEARCH_PARALLEL"]}, envs_home=app.config["TINYGRAD_ENVS"])
   from app.sweep_runner import SweepRunner
   app.extensions["wino"] = {"store": store, "runner": runner, "metrics": metrics, "sweeps": SweepRunner(store, runner)}
 

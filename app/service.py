@@ -16,10 +16,17 @@ def devices() -> dict:
   from wino_core.devices import probe
   return runner().devices() if hasattr(runner(), "devices") else probe()
 
+def tinygrad_envs() -> dict[str, dict]:
+  """name -> identity of the tinygrad environments columns can name: the live workers' (queue mode), else this host's."""
+  from wino_core.columns import available_envs
+  devs = devices()["devices"]
+  if any("tinygrad_envs" in d for d in devs): return {k: v for d in devs for k, v in d.get("tinygrad_envs", {}).items()}
+  return available_envs(current_app.config["TINYGRAD_ENVS"])
+
 def submit(raw:dict, client:str) -> tuple[CompareRequest, dict | None]:
   """Validates and queues. Returns (request, job); job is None when the comparison is already stored.
   Raises SpecError (bad input) or QueueFull (QueueDown: the queue cannot be reached)."""
-  req = parse_request(raw, min_modes=2, max_repeat=100, devices=devices()["devices"])
+  req = parse_request(raw, min_modes=2, max_repeat=100, devices=devices()["devices"], envs_home=current_app.config["TINYGRAD_ENVS"])
   if store().get_comparison(req.id) is not None: return req, None
   return req, runner().submit(req, client)
 

@@ -12,7 +12,11 @@ def _compare_args(p:argparse.ArgumentParser):
   p.add_argument("--padding", default="1", metavar="P|PH,PW|T,B,L,R")
   p.add_argument("--bias", action="store_true")
   p.add_argument("--dtype", default=d.dtype, metavar="float32|float16")
-  p.add_argument("--modes", default="baseline,old,new")
+  p.add_argument("--modes", default="baseline,old,new", metavar="MODE[@TINYGRAD],...",
+                 help="columns: baseline, old, new, each on the pinned tinygrad or on an environment (old@0.13.0,old)")
+  p.add_argument("--tinygrad", default=None, metavar="NAME", help="the tinygrad environment of every column that names none "
+                 "(default: the pinned one; `wino-dash tinygrad list` shows the others)")
+  p.add_argument("--db", default=None, help="the tinygrad environments are those beside this SQLite file (default: the instance folder's)")
   p.add_argument("--device", default=None, help="default: tinygrad's default device")
   p.add_argument("--repeat", default=10, type=int, help="timed runs per kernel after warm-up (default 10)")
   p.add_argument("--timeout", default=None, type=float, metavar="S", help="wall-clock limit per mode")
@@ -31,23 +35,30 @@ def _fmt_s(x) -> str: return "-" if x is None else f"{x*1e3:.3f} ms" if x < 1 el
 
 def print_table(cmp:dict, out=sys.stdout):
   from wino_core.spec import parse_spec
+  from wino_core.columns import describe_env
   print(f"{parse_spec(cmp['spec']).describe()} on {cmp['device']} (tinygrad {cmp['tinygrad']})", file=out)
-  print(f"{'mode':9} {'status':10} {'kernels':>7} {'kernel time (median)':>21} {'compile':>9} {'max rel err':>12}  note", file=out)
+  for ident in (cmp.get("tinygrad_envs") or {}).values(): print(f"  {describe_env(ident)}", file=out)
+  w = max(9, *map(len, cmp["runs"]))
+  print(f"{'mode':{w}} {'status':10} {'kernels':>7} {'kernel time (median)':>21} {'compile':>9} {'max rel err':>12}  note", file=out)
   for mode, r in cmp["runs"].items():
     kt = r["kernel_time_s"]["median"] if r.get("kernel_time_s") else None
     err = "-" if r.get("max_rel_err") is None else f"{r['max_rel_err']:.2e}"
-    print(f"{mode:9} {r['status']:10} {len(r['kernels']):>7} {_fmt_s(kt):>21} {_fmt_s(r.get('compile_s')):>9} {err:>12}  {r['message']}", file=out)
+    print(f"{mode:{w}} {r['status']:10} {len(r['kernels']):>7} {_fmt_s(kt):>21} {_fmt_s(r.get('compile_s')):>9} {err:>12}  {r['message']}", file=out)
 
 def cmd_compare(a) -> int:
-  from wino_core.compare import check_modes, compare
-  from wino_core.devices import check_device, default_device
+  from app import default_database
+  from wino_core.columns import available_envs, parse_columns
+  from wino_core.compare import compare
+  from wino_core.envs import envs_home
+  from wino_core.devices import check_device, default_device, tinygrad_version
   from wino_core.spec import SpecError, parse_spec
   raw = {k: getattr(a, k) for k in ("batch", "cin", "cout", "h", "w", "kernel", "stride", "padding", "dilation", "groups", "dtype", "seed")}
   raw["bias"] = a.bias
   if a.size is not None: raw["h"] = raw["w"] = a.size
   try:
     from wino_core.search import parse_search, user_cache_path
-    spec, modes = parse_spec(raw), check_modes(a.modes)
+    home = envs_home(a.db or default_database())
+    spec, (modes, envs) = parse_spec(raw), parse_columns(a.modes, available_envs(home), tinygrad_version(), a.tinygrad)
     search = parse_search({"beam": a.beam} if a.beam else {"noopt": True} if a.noopt else None)
     if a.repeat < 1 or a.repeat > 1000: raise SpecError({"repeat": f"must be in 1..1000, got {a.repeat}"})
     device = a.device or default_device()
@@ -57,7 +68,8 @@ def cmd_compare(a) -> int:
     return 2
   progress = None if a.json else (lambda mode, phase: print(f"  {mode}: {phase}", file=sys.stderr, flush=True))
   cmp = compare(spec, modes, device, repeat=a.repeat, timeout_s=a.timeout, force_new=a.force_new, search=search,
-                search_options={"search_cache": a.search_cache or user_cache_path(), "search_budget_s": a.search_budget}, on_progress=progress)
+                search_options={"search_cache": a.search_cache or user_cache_path(), "search_budget_s": a.search_budget}, on_progress=progress,
+                envs=envs, envs_home=home)
   from wino_core.verdict import summary_line, verdict
   v = verdict(cmp)
   if a.json: print(json.dumps({**cmp, "verdict": v}))
@@ -173,8 +185,10 @@ def cmd_worker(a) -> int:
   if not a.queue:
     print("wino-dash: error: --queue redis://[:PASSWORD@]HOST:PORT/DB (or $WINO_DASH_QUEUE) is required", file=sys.stderr)
     return 2
+  from app import default_database
+  from wino_core.envs import envs_home
   from wino_core.worker import run_worker
-  return run_worker(a.queue, a.name, a.devices.split(",") if a.devices else None)
+  return run_worker(a.queue, a.name, a.devices.split(",") if a.devices else None, envs_home(a.db or default_database()))
 
 def main(argv:list[str]|None=None) -> int:
   p = argparse.ArgumentParser(prog="wino-dash", description="Compare tinygrad's conv kernels: baseline, OLD (WINO=1), NEW (a UOp rewrite).")
@@ -225,6 +239,7 @@ def main(argv:list[str]|None=None) -> int:
                  help="the server's Redis (default: $WINO_DASH_QUEUE, which keeps the password off the command line)")
   w.add_argument("--name", default=platform.node().split(".")[0], help="this worker's name in the device picker (default: the host name)")
   w.add_argument("--devices", default=None, metavar="CPU,CUDA,...", help="serve only these (default: every device tinygrad opens)")
+  w.add_argument("--db", default=None, help="its tinygrad environments are those beside this SQLite file (default: the instance folder's)")
   w.set_defaults(fn=cmd_worker)
   a = p.parse_args(argv)
   return a.fn(a)

@@ -18,10 +18,11 @@ DEFAULT_SEARCH_BUDGET_S = 600.0
 def run_mode(spec:ConvSpec, mode:str, device:str, *, repeat:int=10, warmup:int=2, timeout_s:float=DEFAULT_TIMEOUT_S,
              memory_mb:int|None=DEFAULT_MEMORY_MB, on_phase:Callable[[str], None]|None=None, force_new:bool=False,
              search:Search=HEURISTICS, search_cache:str|None=None, search_budget_s:float=DEFAULT_SEARCH_BUDGET_S,
-             parallel:int|None=None, fault:str|None=None) -> RunResult:
+             parallel:int|None=None, fault:str|None=None, env=None) -> RunResult:
   """`force_new` makes NEW skip its cost model. `search`: heuristics, BEAM=N (a phase of its own, within
   `search_budget_s`, with `parallel` compile processes, default the cores here; results kept in `search_cache`) or
-  NOOPT. `fault` (crash, hang, oom, raise) makes the child fail on purpose: it exists for tests of this very handling."""
+  NOOPT. `fault` (crash, hang, oom, raise) makes the child fail on purpose: it exists for tests of this very handling.
+  `env`: the tinygrad environment (wino_core.envs.Env) to run on, default the pinned tinygrad this process has."""
   req = {"spec": spec.to_dict(), "mode": mode, "device": device, "repeat": repeat, "warmup": warmup, "force_new": force_new, "fault": fault,
          "search": search.to_dict(), "search_cache": search_cache, "search_budget_s": search_budget_s,
          "parallel": (os.cpu_count() or 1) if parallel is None else parallel}
@@ -30,10 +31,10 @@ def run_mode(spec:ConvSpec, mode:str, device:str, *, repeat:int=10, warmup:int=2
   # GPU runtimes reserve huge virtual address ranges: the address-space limit is only applied to CPU-side devices
   limit_memory = memory_mb is not None and device.split(":")[0] in ("CPU", "CLANG", "LLVM", "PYTHON")
   env = {**os.environ, **CHILD_ENV, "WINO_DASH_PARENT": str(os.getpid()), "WINO_DASH_DEADLINE_S": str(timeout_s + 30),
-         **({"WINO_DASH_MEMORY_MB": str(memory_mb)} if limit_memory else {})}
+         **({"WINO_DASH_MEMORY_MB": str(memory_mb)} if limit_memory else {}), **(env.child_env() if env is not None else {})}
   try:
     # a session of its own: a timeout kills the child and whatever it started (clang) as one process group
-    proc = subprocess.Popen([sys.executable, "-m", "wino_core.child"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    proc = subprocess.Popen([env.python if env is not None else sys.executable, "-m", "wino_core.child"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=env, start_new_session=True, text=True)
   except OSError as e: return RunResult(status="error", message=f"could not start the child process: {e}", **base)
 

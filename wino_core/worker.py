@@ -58,7 +58,8 @@ def run_job(request:dict, run_timeout_s:float|None=None) -> dict:
   from wino_core.search import parse_search, user_cache_path
   cmp = compare(parse_spec(request["spec"]), request["modes"], device, repeat=request["repeat"], timeout_s=run_timeout_s,
                 force_new=request.get("force_new", False), search=parse_search(request.get("search")),
-                search_options={"search_cache": user_cache_path()}, on_progress=on_progress)
+                search_options={"search_cache": user_cache_path()}, on_progress=on_progress,
+                envs=request.get("tinygrad_envs"), envs_home=_SERVING.get("envs_home"))
   return {**cmp, "worker": {**{k: _SERVING[k] for k in ("name", "host", "model")}, "wall_s": time.perf_counter() - st}}
 
 def _exit_with_parent():
@@ -111,7 +112,9 @@ def fail(msg:str, code:int=1) -> int:
   log(f"error: {msg}")
   return code
 
-def run_worker(url:str, name:str, only:list[str]|None=None) -> int:
+def run_worker(url:str, name:str, only:list[str]|None=None, envs_home:str|None=None) -> int:
+  """`envs_home`: this host's tinygrad environments (`wino-dash tinygrad add`), advertised with every heartbeat (their
+  identities taken then: an edited checkout shows at once) so servers can offer and check `mode@env` columns."""
   from wino_core.devices import probe
   if not valid_name(name): return fail(f"--name {name[:70]!r}: use letters, digits, '-', '_', '.' (at most 64)", 2)
   conn = connect(url)
@@ -123,7 +126,11 @@ def run_worker(url:str, name:str, only:list[str]|None=None) -> int:
   info = {"name": name, "host": found["host"], "tinygrad": found["tinygrad"], "instance": uuid.uuid4().hex, "devices": devices}
   # a worker just killed under this name holds it until its heartbeat expires; a live one keeps holding it
   end = time.monotonic() + HEARTBEAT_TTL_S + HEARTBEAT_S
-  while not beat(conn, info):
+  from wino_core.columns import available_envs
+  def with_envs(info:dict) -> dict:
+    envs = available_envs(envs_home)
+    return {**info, "devices": [{**d, "tinygrad_envs": envs} for d in info["devices"]]}
+  while not beat(conn, with_envs(info)):
     if time.monotonic() > end: return fail(f"a worker named {name!r} is already live; choose another --name")
     time.sleep(1)
 
@@ -132,7 +139,8 @@ def run_worker(url:str, name:str, only:list[str]|None=None) -> int:
 
   ctx = multiprocessing.get_context("spawn")  # no fork of this process: safe on macOS too
   def start(d:dict):
-    p = ctx.Process(target=serve_device, args=(url, d["queue"], {"name": name, "host": info["host"], "device": d["name"], "model": d.get("model", "")}),
+    p = ctx.Process(target=serve_device, args=(url, d["queue"], {"name": name, "host": info["host"], "device": d["name"], "model": d.get("model", ""),
+                                                                  "envs_home": envs_home}),
                     name=f"wino-dash {d['queue']}", daemon=True)
     p.start()
     return p
@@ -144,7 +152,7 @@ def run_worker(url:str, name:str, only:list[str]|None=None) -> int:
   try:
     while not stop.wait(HEARTBEAT_S):
       try:
-        if not beat(conn, info): return fail(f"another worker took the name {name!r}; stopping")
+        if not beat(conn, with_envs(info)): return fail(f"another worker took the name {name!r}; stopping")
       except RedisError as e: log(f"the queue is down ({redact(url)} unreachable: {e}); retrying")
       for d in devices:  # a device process that died (Redis gone too long, a crash) is started again
         if not procs[d["name"]].is_alive():
