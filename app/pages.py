@@ -23,30 +23,36 @@ def form_defaults(spec:ConvSpec|None=None) -> dict:
 
 SEARCHES = (("none", "none: tinygrad's heuristics"), *((f"beam={n}", f"BEAM={n}") for n in range(1, 5)), ("noopt", "NOOPT: no optimizations"))
 
-def render_form(values:dict, errors:dict, modes, device:str|None, status:int=200, search:str="none"):
+def render_form(values:dict, errors:dict, modes, device:str|None, status:int=200, search:str="none", tinygrad:str|None=None):
+  """`modes`: columns; the plain ones tick the mode boxes, `mode@env` ones go to the "more columns" field."""
+  from wino_core.columns import describe_env
   info = service.devices()
-  return render_template("new.html", values=values, errors=errors, modes=list(modes), all_modes=MODES, dtypes=DTYPES,
+  envs = service.tinygrad_envs()
+  return render_template("new.html", values=values, errors=errors, modes=[m for m in modes if "@" not in m], all_modes=MODES, dtypes=DTYPES,
                          devices=info["devices"], device=device, probe_error=info.get("error"), searches=SEARCHES,
-                         search=search if search in dict(SEARCHES) else "none"), status
+                         search=search if search in dict(SEARCHES) else "none", envs=envs, describe_env=describe_env,
+                         tinygrad=tinygrad or "", columns=", ".join(m for m in modes if "@" in m)), status
 
 @bp.get("/")
 def new():
   """The form, prefilled from the query (a shared link, "edit and compare") or with the seeds' shape."""
-  modes = [m for m in request.args.get("modes", "").split(",") if m in MODES] or list(MODES)
+  modes = [m for m in request.args.get("modes", "").split(",") if m.partition("@")[0] in MODES] or list(MODES)
   try: values, errors = form_defaults(ConvSpec.from_query(request.query_string.decode()) if request.args else None), {}
   except SpecError as e: values, errors = {**form_defaults(), **{k: v for k, v in request.args.items() if k in FIELDS}}, e.errors
-  return render_form(values, errors, modes, request.args.get("device"), 400 if errors else 200, request.args.get("search", "none"))
+  return render_form(values, errors, modes, request.args.get("device"), 400 if errors else 200, request.args.get("search", "none"),
+                     request.args.get("tinygrad"))
 
 @bp.post("/")
 def submit():
   f = request.form
   raw_spec = {k: f[k] for k in FIELDS if k in f and k != "bias"} | {"bias": "bias" in f}  # a missing field takes its default
-  raw = {"spec": raw_spec, "modes": f.getlist("modes"), "device": f.get("device") or None, "force_new": "force_new" in f,
-         "search": f.get("search") or None}
+  columns = [c.strip() for c in f.get("columns", "").split(",") if c.strip()]  # "more columns": mode@env, ...
+  raw = {"spec": raw_spec, "modes": f.getlist("modes") + columns, "device": f.get("device") or None, "force_new": "force_new" in f,
+         "search": f.get("search") or None, "tinygrad": f.get("tinygrad") or None}
   if f.get("rerun"): raw["rerun"] = time.time_ns() // 1_000_000  # a re-run gets a permalink of its own
   try: req, job = service.submit(raw, request.remote_addr or "")
-  except SpecError as e: return render_form(raw_spec, e.errors, raw["modes"], raw["device"], 400, f.get("search", "none"))
-  except QueueFull as e: return render_form(raw_spec, {"form": str(e)}, raw["modes"], raw["device"], e.status, f.get("search", "none"))
+  except SpecError as e: return render_form(raw_spec, e.errors, raw["modes"], raw["device"], 400, f.get("search", "none"), raw["tinygrad"])
+  except QueueFull as e: return render_form(raw_spec, {"form": str(e)}, raw["modes"], raw["device"], e.status, f.get("search", "none"), raw["tinygrad"])
   if job is None: return redirect(url_for("pages.result", cid=req.id), code=303)
   return redirect(url_for("pages.job", jid=job["id"]), code=303)
 
@@ -90,7 +96,8 @@ def reproducer(cid:str):
   from wino_core.reproducer import reproducer_script
   c = load(cid)
   req = c.get("request") or {}
-  script = reproducer_script(parse_spec(c["spec"]), list(c["runs"]), c["device"].split("@")[0], bool(req.get("force_new")), req.get("search"))  # "CUDA@gpu-1": a worker's device
+  script = reproducer_script(parse_spec(c["spec"]), list(c["runs"]), c["device"].split("@")[0], bool(req.get("force_new")), req.get("search"),
+                             c.get("tinygrad_envs"))  # "CUDA@gpu-1": a worker's device
   return Response(script, mimetype="text/x-python", headers={"Content-Disposition": f'attachment; filename="wino-dash-{cid}.py"'})
 
 HISTORY_FILTERS = ("batch", "cin", "cout", "h", "w", "dtype")  # spec fields; the device is a filter of its own
@@ -110,12 +117,13 @@ def history():
   search = request.args.get("search", "").strip()
   try: search_filter = None if not search else parse_search(search).to_dict()
   except SpecError as e: search_filter, error = None, error or str(e)
-  rows = [] if error else service.store().list_comparisons(limit=200, shape=shape, device=device, search=search_filter)
+  tinygrad = request.args.get("tinygrad", "").strip() or None
+  rows = [] if error else service.store().list_comparisons(limit=200, shape=shape, device=device, search=search_filter, tinygrad=tinygrad)
   for r in rows: r["describe"] = parse_spec(r["spec"]).describe()
   from wino_core.networks import model_title
   return render_template("history.html", rows=rows, sweeps=service.store().list_sweeps(limit=50), model_title=model_title, filters={k: request.args.get(k, "") for k in HISTORY_FILTERS}, error=error,
                          device=device or "", devices=service.store().devices(), dtypes=DTYPES, searches=SEARCHES,
-                         search=search), 400 if error else 200
+                         search=search, tinygrad=tinygrad or "", tinygrads=service.store().tinygrads()), 400 if error else 200
 
 @bp.get("/assets/pygments.css")
 def pygments_css():

@@ -40,7 +40,7 @@ def kernel_name_html(kernel:dict) -> Markup:
   parts = [Markup('<span class="ax ax-{k}" title="{k} axis of size {n}">{n}</span>').format(k=kind, n=n) for n, kind in kernel.get("axes", [])]
   return Markup('<span class="kname">{}{}</span>').format(prefix, Markup("").join(Markup("_") + p for p in parts))
 
-def _choose_modes(runs:dict, args, two:dict|None=None) -> tuple[str, str]:
+def _choose_modes(runs:dict, args, two:dict|None=None, pairs:list|None=None) -> tuple[str, str]:
   """Side by side: ?a=&b= from the link, else OLD vs NEW when both ran (for two comparisons: NEW, or the first mode both
   ran, from each), else the first two."""
   modes = list(runs)
@@ -49,6 +49,7 @@ def _choose_modes(runs:dict, args, two:dict|None=None) -> tuple[str, str]:
   if two and two["common"]:
     m = next(m for m in ("new", "old", *two["common"]) if m in two["common"])
     return f"{m}@A", f"{m}@B"
+  if pairs: return pairs[0][1], pairs[0][0]  # columns on several tinygrads: the first verdict pair, its reference on the left
   if "old" in runs and "new" in runs: return "old", "new"
   return modes[0], modes[-1]
 
@@ -154,7 +155,7 @@ def result_context(c:dict, args, standalone:bool=False) -> dict:
   runs = c["runs"]
   spec = parse_spec(c["spec"])
   search = parse_search((c.get("request") or {}).get("search"))
-  a, b = _choose_modes(runs, args, c.get("two"))
+  a, b = _choose_modes(runs, args, c.get("two"), None if c.get("two") else c.get("verdict_pairs"))
   peak = peak_for(c.get("device_model"), spec.dtype)
   ka, kb = runs[a].get("kernels", []), runs[b].get("kernels", [])
   pairs = pair_kernels(ka, kb)
@@ -180,7 +181,8 @@ def result_context(c:dict, args, standalone:bool=False) -> dict:
           "created": datetime.datetime.fromtimestamp(c["created"], datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
           "rerun_query": spec.to_query() + "&modes=" + ",".join(runs) + "&device=" + c["device"] + ("&force_new=1" if c.get("request", {}).get("force_new") else "")
                          + ("" if search.is_default else "&search=" + search_value(search)),
-          "search": search, "search_value": search_value(search), "opt_text": opt_text,
+          "search": search, "search_value": search_value(search), "opt_text": opt_text, "envs": list((c.get("tinygrad_envs") or {}).values()),
+          "plain_columns": [m for m in runs if "@" not in m],
           "graphs": {m: r.get("graphs") for m, r in runs.items()}, "layout_lib": LAYOUT_LIB,
           "peak": peak, "roofline": lambda k: roofline(k, peak),
           "standalone": standalone, "assets": inline_assets(STANDALONE_JS) if standalone else None,

@@ -23,6 +23,10 @@ MIGRATIONS = [
 ]
 ACTIVE = ("queued", "running")
 
+def _tinygrads(comparison:dict) -> list[str]:
+  """The tinygrads a comparison's columns ran on (the pinned version, environment names), for history's column and filter."""
+  return list(dict.fromkeys(r.get("tinygrad") or comparison["tinygrad"] for r in comparison["runs"].values())) or [comparison["tinygrad"]]
+
 def _outcome(comparison:dict, request:dict) -> dict | None:
   from wino_core.verdict import outcome
   try: return outcome(comparison, request)
@@ -68,7 +72,7 @@ class Store:
   def put_comparison(self, cid:str, request:dict, comparison:dict) -> bool:
     """Stores a comparison under its id; False (and nothing changes) if that id is already stored."""
     cur = self._db().execute("INSERT OR IGNORE INTO comparisons (id, created, device, tinygrad, modes, spec, request, data, outcome) VALUES (?,?,?,?,?,?,?,?,?)",
-      (cid, time.time(), comparison["device"], comparison["tinygrad"], ",".join(comparison["runs"]), json.dumps(comparison["spec"], sort_keys=True),
+      (cid, time.time(), comparison["device"], ",".join(_tinygrads(comparison)), ",".join(comparison["runs"]), json.dumps(comparison["spec"], sort_keys=True),
        json.dumps(request, sort_keys=True), json.dumps(comparison), json.dumps(_outcome(comparison, request))))
     return cur.rowcount == 1
 
@@ -78,10 +82,12 @@ class Store:
     return {**json.loads(row["data"]), "id": row["id"], "created": row["created"], "request": json.loads(row["request"])}
 
   def list_comparisons(self, limit:int=100, offset:int=0, shape:dict[str, int]|None=None, device:str|None=None,
-                       search:dict|None=None) -> list[dict]:
+                       search:dict|None=None, tinygrad:str|None=None) -> list[dict]:
     """Newest first; `shape` filters on spec fields (batch, cin, cout, h, w, dtype, ...) by equality, `device` on the
-    device, `search` on the request's search setting ({} the heuristics, {"beam": N}, {"noopt": True})."""
+    device, `search` on the request's search setting ({} the heuristics, {"beam": N}, {"noopt": True}), `tinygrad` on
+    a tinygrad one of the columns ran on (a version or an environment's name)."""
     where, args = [], []
+    if tinygrad: where, args = [*where, "',' || tinygrad || ',' LIKE ? ESCAPE '\\'"], [*args, "%," + tinygrad.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + ",%"]
     for k, v in (shape or {}).items():
       where.append(f"json_extract(spec, '$.{k}') = ?")
       args.append(v)
@@ -105,6 +111,8 @@ class Store:
     return out
 
   def devices(self) -> list[str]: return [r[0] for r in self._db().execute("SELECT DISTINCT device FROM comparisons ORDER BY device")]
+  def tinygrads(self) -> list[str]:
+    return sorted({t for (r,) in self._db().execute("SELECT DISTINCT tinygrad FROM comparisons") for t in r.split(",")})
 
   def count_comparisons(self) -> int: return self._db().execute("SELECT count(*) FROM comparisons").fetchone()[0]
 

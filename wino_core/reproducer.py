@@ -54,11 +54,22 @@ def run(mode:str, show_source:bool):
   abs_err, rel_err = max_errors(out.numpy(), ref)
   print(f"  max abs error {abs_err:.3e}, max rel error {rel_err:.3e}")
 
+def how_to_get(name:str) -> str:
+  e = TINYGRADS[name]
+  if e.get("kind") == "checkout":
+    at = f" at commit {e['commit']}" if e.get("commit") else ""
+    dirty = f" with its uncommitted changes (diff hash {e['diff_hash']})" if e.get("dirty") else ""
+    return f"the tinygrad checkout {name!r} ({e.get('path')}{at}{dirty}): pass --tinygrad {name}=<that checkout's directory>"
+  return f"tinygrad {e.get('version')}: `python -m venv v && v/bin/pip install tinygrad=={e.get('version')} numpy`, then pass --tinygrad {name}=v/bin/python"
+
 def main() -> int:
   p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   p.add_argument("--source", action="store_true", help="print each kernel's generated source")
   p.add_argument("--mode", choices=list(MODES), help="run this one mode in this process")
+  p.add_argument("--tinygrad", action="append", default=[], metavar="NAME=PYTHON|CHECKOUT",
+                 help="where a column's other tinygrad is: a Python that has it installed, or a checkout's directory")
   args = p.parse_args()
+  where = dict(t.split("=", 1) for t in args.tinygrad if "=" in t)
   if args.mode == "new" and NEW_RULE_SOURCE is None:
     print("== new: NEW is not available: this script was written without wino_core/winograd.py")
     return 0
@@ -67,10 +78,19 @@ def main() -> int:
     return 0
   print(f"tinygrad {version('tinygrad')}", flush=True)
   failed = False
-  for mode in RUN_MODES:
+  for column in RUN_MODES:
+    mode, _, env = column.partition("@")
+    python, extra_env = sys.executable, {}
+    if env:  # this column ran on another tinygrad than the pinned one
+      if env not in where:
+        print(f"== {column}: skipped: it needs {how_to_get(env)}", flush=True)
+        continue
+      if os.path.isdir(where[env]): extra_env = {"PYTHONPATH": os.path.abspath(where[env])}
+      else: python = where[env]
+      print(f"== {column}: on {where[env]}", flush=True)
     # a fresh process per mode: no schedule cache, compiled program or Context carries over from the mode before
-    cmd = [sys.executable, os.path.abspath(__file__), "--mode", mode, *(["--source"] if args.source else [])]
-    if (rc:=subprocess.run(cmd).returncode): print(f"== {mode}: failed with exit code {rc}", flush=True)
+    cmd = [python, os.path.abspath(__file__), "--mode", mode, *(["--source"] if args.source else [])]
+    if (rc:=subprocess.run(cmd, env={**os.environ, **extra_env}).returncode): print(f"== {column}: failed with exit code {rc}", flush=True)
     failed |= rc != 0
   return int(failed)
 
@@ -94,16 +114,21 @@ def _spec_literal(spec:ConvSpec) -> str:
   derived = ", ".join(f"{name}={getattr(spec, name)!r}" for name, v in vars(ConvSpec).items() if isinstance(v, property))
   return f"SimpleNamespace({fields},\n                       {derived})"
 
-def reproducer_script(spec:ConvSpec, modes:list[str], device:str, force_new:bool=False, search:dict|None=None) -> str:
+def reproducer_script(spec:ConvSpec, modes:list[str], device:str, force_new:bool=False, search:dict|None=None,
+                      tinygrads:dict[str, dict]|None=None) -> str:
   """The script's text. Run as `python repro.py [--source]`: each mode runs in a fresh process and prints its kernels'
-  names, their count and the largest error against a float64 numpy reference; --source adds the generated code."""
-  new_rule = NEW_RULE_PATH.read_text() if "new" in modes and NEW_RULE_PATH.exists() else None
+  names, their count and the largest error against a float64 numpy reference; --source adds the generated code.
+  `modes` are columns (`mode@env` on another tinygrad); `tinygrads`: those environments' identities (which release, or
+  which checkout at which commit), so the script says what each such column needs."""
+  new_rule = NEW_RULE_PATH.read_text() if any(m.partition("@")[0] == "new" for m in modes) and NEW_RULE_PATH.exists() else None
+  others = "".join(f"\nColumn(s) @{n} need {'the checkout ' + repr(n) if e.get('kind') == 'checkout' else 'tinygrad ' + str(e.get('version'))}: "
+                   f"--tinygrad {n}=PYTHON|CHECKOUT (--help)." for n, e in (tinygrads or {}).items())
   doc = (f'"""wino-dash reproducer: {spec.describe()}, on {device}, modes {", ".join(modes)}.\n'
          f"Needs only tinygrad==0.14.0 and numpy: python <this file> [--source]. Each mode runs in a fresh process and\n"
          f"prints the kernels tinygrad generates and the largest error against a float64 numpy reference.\n"
-         f'The functions under a "# wino_core/..." line are wino-dash\'s own, copied verbatim."""')
+         f'The functions under a "# wino_core/..." line are wino-dash\'s own, copied verbatim.{others}"""')
   parts = [doc + "\n" + _HEADER,
-           f"SPEC = {_spec_literal(spec)}\nDEVICE = {device!r}\nRUN_MODES = {list(modes)!r}\nFORCE_NEW = {force_new!r}  # NEW skips its cost model\n"
+           f"SPEC = {_spec_literal(spec)}\nDEVICE = {device!r}\nRUN_MODES = {list(modes)!r}\nTINYGRADS = {dict(tinygrads or {})!r}\nFORCE_NEW = {force_new!r}  # NEW skips its cost model\n"
            f"SEARCH = {dict(search or {})!r}  # {{}}: tinygrad's heuristics; {{'beam': N}}: BEAM=N; {{'noopt': True}}: NOOPT",
            _embedded(make_inputs, build_conv, conv2d_reference, max_errors, LinearCapture, program_calls),
            "# wino_core/winograd.py, the NEW rule, verbatim\nNEW_RULE_SOURCE = " + (_literal(new_rule) if new_rule is not None else "None"),
