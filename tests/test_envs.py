@@ -4,6 +4,7 @@ import importlib.metadata, json, os, re, shutil, subprocess, sys
 import pytest
 from tests.conftest import git, installed_tinygrad_dir
 from wino_core import envs
+from wino_core.cli import main
 from wino_core.envs import PINNED, PROJECT_ROOT, Env, EnvError, add_checkout, add_release, failed, get_env, identity, list_envs, remove
 
 def test_the_pinned_env_is_the_installed_tinygrad(tmp_path):
@@ -171,6 +172,50 @@ def test_identity_of_a_checkout_outside_git(tmp_path):
   shutil.rmtree(os.path.join(root, "tinygrad"))
   with pytest.raises(EnvError, match=r"checkout plain is gone: .* has no tinygrad/__init__.py any more"): identity(env)
 
+# ***** the CLI *****
+
+def test_cli_add_list_remove_a_checkout(tmp_path, tinygrad_checkout, capsys):
+  db = str(tmp_path / "inst" / "wino-dash.sqlite3")
+  assert main(["tinygrad", "add", "--path", tinygrad_checkout, "--name", "pr-1234", "--db", db]) == 0
+  commit = git(tinygrad_checkout, "rev-parse", "HEAD")
+  assert capsys.readouterr().out == f"added pr-1234: checkout at {tinygrad_checkout}, tinygrad version unknown, {commit[:12]} on master, clean\n"
+  assert os.path.isfile(tmp_path / "inst" / "tinygrad" / "envs.json")  # the home is beside the store
+  assert main(["tinygrad", "list", "--json", "--db", db]) == 0
+  listed = json.loads(capsys.readouterr().out)
+  assert listed["home"] == str(tmp_path / "inst" / "tinygrad") and listed["failed"] == []
+  assert [(e["name"], e["kind"], e["version"], e["python"]) for e in listed["envs"]] == [(PINNED, "pinned", PINNED, sys.executable), ("pr-1234", "checkout", None, sys.executable)]
+  assert {k: listed["envs"][1][k] for k in ("path", "commit", "branch", "dirty")} == {"path": tinygrad_checkout, "commit": commit, "branch": "master", "dirty": False}
+  assert main(["tinygrad", "list", "--db", db]) == 0
+  assert capsys.readouterr().out.splitlines() == [f"{PINNED:7}  pinned, tinygrad {PINNED}", f"pr-1234  checkout at {tinygrad_checkout}, tinygrad version unknown, {commit[:12]} on master, clean"]
+  assert main(["tinygrad", "remove", "pr-1234", "--db", db]) == 0
+  assert capsys.readouterr().out == "removed pr-1234\n"
+  assert [e["name"] for e in json.loads((main(["tinygrad", "list", "--json", "--db", db]), capsys.readouterr().out)[1])["envs"]] == [PINNED]
+
+@pytest.mark.parametrize("argv, message", [
+  (["remove", "nope"], f"unknown tinygrad environment 'nope': known are {PINNED}"),
+  (["remove", PINNED], f"{PINNED} is the installed (pinned) tinygrad: it cannot be removed"),
+  (["add", PINNED], f"tinygrad {PINNED} is the installed (pinned) one: it is always there, nothing to add"),
+  (["add"], "give a release (`wino-dash tinygrad add 0.13.0`) or a checkout (`--path DIR --name NAME`)"),
+  (["add", "--path", "/nonexistent-wino"], "a checkout needs a name: --path DIR --name NAME (e.g. --name pr-1234)"),
+  (["add", "--path", "/nonexistent-wino", "--name", "x"], "/nonexistent-wino is not a tinygrad checkout: no tinygrad/__init__.py"),
+  (["add", "0.13.0", "--name", "x"], "--name is for a checkout (--path); a release is named by its version, 0.13.0"),
+])
+def test_cli_errors_are_one_line_and_exit_2(tmp_path, capsys, argv, message):
+  assert main(["tinygrad", *argv, "--db", str(tmp_path / "wino-dash.sqlite3")]) == 2
+  out, err = capsys.readouterr()
+  assert (out, err) == ("", f"wino-dash: error: {message}\n")
+
+def test_cli_as_a_process_without_db_uses_the_instance_folder(tmp_path):
+  # the console script's own path: no traceback, one line, exit 2; --db left out, the instance folder's home is only read
+  from app import default_database
+  home = envs.envs_home(default_database())
+  existed = os.path.exists(home)
+  r = subprocess.run([sys.executable, "-m", "wino_core.cli", "tinygrad", "remove", "no-such-env-here"], capture_output=True, text=True,
+                     cwd=PROJECT_ROOT, env={**os.environ, "PYTHONPATH": PROJECT_ROOT})
+  assert (r.returncode, r.stdout) == (2, "")
+  assert re.fullmatch(r"wino-dash: error: unknown tinygrad environment 'no-such-env-here': known are [^\n]+\n", r.stderr)
+  assert os.path.exists(home) == existed
+
 # ***** real installs from the package index (slow) *****
 
 def test_a_failed_install_is_remembered_and_leaves_no_venv(tmp_path, capsys):
@@ -189,6 +234,12 @@ def test_a_failed_install_is_remembered_and_leaves_no_venv(tmp_path, capsys):
   assert [x.name for x in list_envs(home)] == [PINNED]  # nothing half-made is registered
   assert not os.path.exists(os.path.join(home, "0.0.999"))  # nor left on disk
   with pytest.raises(EnvError, match="name 0.0.999 is in use \\(a failed install\\)"): add_checkout(home, installed_tinygrad_dir() + "/..", "0.0.999")
+  # the CLI lists it as failed; removing it forgets it
+  db = str(tmp_path / "inst" / "wino-dash.sqlite3")
+  assert main(["tinygrad", "list", "--db", db]) == 0
+  assert capsys.readouterr().out.splitlines()[-1] == f"0.0.999  failed: {msg}"
+  assert main(["tinygrad", "remove", "0.0.999", "--db", db]) == 0
+  assert failed(home) == {}
 
 def test_release_013_installed_once_runs_the_child(tinygrad_013_home, tmp_path):
   env = get_env(tinygrad_013_home, "0.13.0")
