@@ -190,6 +190,75 @@ def cmd_worker(a) -> int:
   from wino_core.worker import run_worker
   return run_worker(a.queue, a.name, a.devices.split(",") if a.devices else None, envs_home(a.db or default_database()))
 
+# ***** `wino-dash tinygrad`: the tinygrad environments a comparison can run on (wino_core/envs.py) *****
+
+def _tinygrad_args(sub):
+  t = sub.add_parser("tinygrad", help="tinygrad environments beside the pinned one: other releases (a venv each) and checkouts")
+  tsub = t.add_subparsers(dest="action", required=True)
+  add = tsub.add_parser("add", help="install a release (add 0.13.0) or register a checkout in place (add --path DIR --name NAME)")
+  add.add_argument("version", nargs="?", help="a tinygrad release on the package index, e.g. 0.13.0")
+  add.add_argument("--path", default=None, metavar="DIR", help="a checkout: the directory holding the tinygrad package (a clone's root); never copied")
+  add.add_argument("--name", default=None, help="the checkout's name, e.g. pr-1234")
+  ls = tsub.add_parser("list", help="the environments: name, kind, version, and a checkout's path, commit, branch, changes")
+  ls.add_argument("--json", action="store_true", help="one JSON object: {home, envs: [identity + python], failed: [{name, error}]}")
+  rm = tsub.add_parser("remove", help="forget an environment (a release's venv is deleted, a checkout's files are left alone)")
+  rm.add_argument("name")
+  for q in (add, ls, rm):
+    q.add_argument("--db", default=None, help="the server's SQLite file (the environments live beside it; default: the instance folder's)")
+  t.set_defaults(fn=cmd_tinygrad)
+
+def cmd_tinygrad(a) -> int:
+  from app import default_database
+  from wino_core.envs import EnvError, envs_home, remove
+  home = envs_home(a.db or default_database())
+  try:
+    if a.action == "add": return _tinygrad_add(a, home)
+    if a.action == "list": return _tinygrad_list(a, home)
+    remove(home, a.name)
+    print(f"removed {a.name}")
+    return 0
+  except EnvError as e:
+    print(f"wino-dash: error: {e}", file=sys.stderr)
+    return 2
+
+def _tinygrad_add(a, home:str) -> int:
+  from wino_core.envs import EnvError, add_checkout, add_release, identity
+  if a.path is not None:
+    if a.version: raise EnvError(f"give a VERSION or --path DIR --name NAME, not both (got {a.version} and --path {a.path})")
+    if not a.name: raise EnvError("a checkout needs a name: --path DIR --name NAME (e.g. --name pr-1234)")
+    env = add_checkout(home, a.path, a.name)
+    print(f"added {env.name}: {_describe(identity(env))}")
+    return 0
+  if not a.version: raise EnvError("give a release (`wino-dash tinygrad add 0.13.0`) or a checkout (`--path DIR --name NAME`)")
+  if a.name: raise EnvError(f"--name is for a checkout (--path); a release is named by its version, {a.version}")
+  env = add_release(home, a.version, log=lambda line: print(line, file=sys.stderr, flush=True))
+  print(f"added {env.name}: tinygrad {env.version}, python {env.python}")
+  return 0
+
+def _describe(ident:dict) -> str:
+  """One environment as a line: its version, and for a checkout where it is and what state it is in."""
+  version = ident.get("version") or "version unknown"
+  if ident["kind"] != "checkout": return f"{ident['kind']}, tinygrad {version}"
+  if ident["commit"] is None: state = f"not in git, files {ident['diff_hash']}"
+  else:
+    state = f"{ident['commit'][:12]} on {ident['branch'] or 'a detached HEAD'}, " + (f"dirty (changes {ident['diff_hash']})" if ident["dirty"] else "clean")
+  return f"checkout at {ident['path']}, tinygrad {version}, {state}"
+
+def _tinygrad_list(a, home:str) -> int:
+  from wino_core.envs import EnvError, failed, identity, list_envs
+  rows = []
+  for env in list_envs(home):
+    try: rows.append({**identity(env), "python": env.python})
+    except EnvError as e: rows.append({"name": env.name, "kind": env.kind, "path": env.path, "python": env.python, "error": str(e)})
+  bad = [{"name": n, "error": msg} for n, msg in failed(home).items()]
+  if a.json:
+    print(json.dumps({"home": home, "envs": rows, "failed": bad}))
+    return 0
+  width = max(len(r["name"]) for r in rows + bad)
+  for r in rows: print(f"{r['name']:{width}}  {r['error'] if 'error' in r else _describe(r)}")
+  for r in bad: print(f"{r['name']:{width}}  failed: {r['error']}")
+  return 0
+
 def main(argv:list[str]|None=None) -> int:
   p = argparse.ArgumentParser(prog="wino-dash", description="Compare tinygrad's conv kernels: baseline, OLD (WINO=1), NEW (a UOp rewrite).")
   sub = p.add_subparsers(dest="cmd", required=True)
@@ -234,6 +303,7 @@ def main(argv:list[str]|None=None) -> int:
   k.add_argument("--db", default=None, help="the server's SQLite file (its search cache sits beside it; default: the instance folder's)")
   k.add_argument("--path", default=None, help="one search cache file, instead of the server's and the CLI's")
   k.set_defaults(fn=cmd_cache)
+  _tinygrad_args(sub)
   w = sub.add_parser("worker", help="serve this host's devices to a server's queue (RQ on Redis)")
   w.add_argument("--queue", default=os.environ.get("WINO_DASH_QUEUE"), metavar="redis://[:PASSWORD@]HOST:PORT/DB",
                  help="the server's Redis (default: $WINO_DASH_QUEUE, which keeps the password off the command line)")
