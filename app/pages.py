@@ -80,6 +80,7 @@ def result_json(cid:str):
     from wino_core.verdict import verdict
     return current_app.json.response({**{k: c[k] for k in ("id", "created", "request", "spec", "device", "tinygrad", "runs")},
                                       "device_model": c.get("device_model"),
+                                      **{k: c[k] for k in ("tinygrad_envs", "verdict_pairs") if k in c},
                                       "verdict": verdict(c)}).get_data()
   return Response(service.cached_page(("json", cid), render), mimetype="application/json")
 

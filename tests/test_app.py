@@ -12,7 +12,7 @@ def app(tmp_path):
 @pytest.fixture()
 def client(app): return app.test_client()
 
-def wait_done(client, status_url:str, timeout:float=180) -> dict:
+def wait_done(client, status_url:str, timeout:float=600) -> dict:
   end = time.monotonic() + timeout
   while time.monotonic() < end:
     j = client.get(status_url).get_json()

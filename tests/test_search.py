@@ -6,6 +6,7 @@ from wino_core.compare import parse_request
 from wino_core.run import run_mode
 from wino_core.search import HEURISTICS, Search, SearchCache, parse_search
 from wino_core.spec import SpecError, parse_spec
+from tests.test_app import wait_done
 
 TINY = {"batch": 1, "cin": 2, "cout": 2, "h": 6, "w": 6, "padding": 1}
 
@@ -23,14 +24,6 @@ def test_search_is_part_of_the_id_and_heuristics_keep_the_old_one():
   ids = {json.dumps(s): parse_request({**base, **({"search": s} if s is not None else {})}).id for s in (None, {}, {"beam": 1}, {"beam": 2}, {"noopt": True})}
   assert ids["null"] == ids["{}"] and len(set(ids.values())) == 4
   assert "search" not in parse_request(base).to_dict(), "a comparison without a search setting keeps the id it had before"
-
-def wait_done(client, url, timeout=600) -> dict:
-  end = time.monotonic() + timeout
-  while time.monotonic() < end:
-    j = client.get(url).get_json()
-    if j["state"] in ("done", "failed"): return j
-    time.sleep(0.3)
-  raise AssertionError("job did not finish")
 
 def test_beam_runs_as_its_own_phase_and_a_second_run_reuses_it(tmp_path):
   app = create_app({"DATABASE": str(tmp_path / "db.sqlite3"), "TESTING": True, "SEARCH_PARALLEL": 0})

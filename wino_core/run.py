@@ -30,12 +30,12 @@ def run_mode(spec:ConvSpec, mode:str, device:str, *, repeat:int=10, warmup:int=2
   base = {"mode": mode, "device": device}
   # GPU runtimes reserve huge virtual address ranges: the address-space limit is only applied to CPU-side devices
   limit_memory = memory_mb is not None and device.split(":")[0] in ("CPU", "CLANG", "LLVM", "PYTHON")
-  env = {**os.environ, **CHILD_ENV, "WINO_DASH_PARENT": str(os.getpid()), "WINO_DASH_DEADLINE_S": str(timeout_s + 30),
+  child_env = {**os.environ, **CHILD_ENV, "WINO_DASH_PARENT": str(os.getpid()), "WINO_DASH_DEADLINE_S": str(timeout_s + 30),
          **({"WINO_DASH_MEMORY_MB": str(memory_mb)} if limit_memory else {}), **(env.child_env() if env is not None else {})}
   try:
     # a session of its own: a timeout kills the child and whatever it started (clang) as one process group
     proc = subprocess.Popen([env.python if env is not None else sys.executable, "-m", "wino_core.child"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env, start_new_session=True, text=True)
+                            stderr=subprocess.PIPE, env=child_env, start_new_session=True, text=True)
   except OSError as e: return RunResult(status="error", message=f"could not start the child process: {e}", **base)
 
   lines: list[dict] = []
