@@ -115,3 +115,20 @@ def test_cli_compares_on_an_environment(branch):
   p = subprocess.run([sys.executable, "-m", "wino_core.cli", "compare", "--modes", "old", "--tinygrad", "nope", "--db", db],
                      capture_output=True, text=True, timeout=120)
   assert p.returncode == 2 and p.stderr.startswith("wino-dash: error: tinygrad: unknown tinygrad environment 'nope'")
+
+def test_old_on_the_previous_release(tinygrad_013_home):
+  """0.13.0 from the package index (installed once, cached): OLD runs there and is timed against 0.14.0's; NEW, written
+  against 0.14.0's internals, says plainly what 0.13.0 lacks."""
+  from wino_core.columns import available_envs, parse_columns
+  from wino_core.compare import compare as run_compare
+  from wino_core.devices import tinygrad_version
+  from wino_core.spec import parse_spec
+  known = available_envs(tinygrad_013_home)
+  columns, envs = parse_columns("old@0.13.0,old,new@0.13.0", known, tinygrad_version())
+  assert columns == ["old@0.13.0", "old", "new@0.13.0"] and envs["0.13.0"]["kind"] == "release"
+  c = run_compare(parse_spec({"cin": 4, "cout": 4, "h": 8, "w": 8}), columns, "CPU", repeat=2, envs=envs, envs_home=tinygrad_013_home)
+  old13, old14, new13 = (c["runs"][k] for k in columns)
+  assert old13["status"] == old14["status"] == "ok" and old13["tinygrad"] == "0.13.0"
+  assert old13["max_rel_err"] < 1e-4 and len(old13["kernels"]) >= 2  # WINO=1 fired there too
+  assert new13["status"] == "error" and "written against tinygrad 0.14.0's internals" in new13["message"] and "lacks 'WEAK'" in new13["message"]
+  assert ("old", "old@0.13.0") in [tuple(p) for p in c["verdict_pairs"]]
