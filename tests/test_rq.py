@@ -26,10 +26,10 @@ class Redis:
     self.proc.wait()
 
 class WorkerProc:
-  def __init__(self, url:str, name:str, log):
-    self.name, self.log = name, log
+  def __init__(self, url:str, name:str, log, db:str):
+    self.name, self.log, self.db = name, log, db
     # a session of its own: SIGKILL to its process group takes the worker and its device processes down at once
-    self.proc = subprocess.Popen([sys.executable, "-m", "wino_core.cli", "worker", "--name", name], start_new_session=True,
+    self.proc = subprocess.Popen([sys.executable, "-m", "wino_core.cli", "worker", "--name", name, "--db", db], start_new_session=True,
                                  stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "WINO_DASH_QUEUE": url})
   def kill(self):
     try: os.killpg(self.proc.pid, signal.SIGKILL)
@@ -57,13 +57,16 @@ def until(fn, timeout:float, what:str):
   raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
+def cluster(tmp_path_factory, tinygrad_checkout):
   if shutil.which("redis-server") is None:
     pytest.skip("redis-server is not installed (Debian: apt-get install redis-server; ./dev.sh test installs it)")
   tmp = tmp_path_factory.mktemp("rq")
   redis = Redis(tmp).start()
   log = open(tmp / "workers.log", "ab")
-  workers = {n: WorkerProc(redis.url, n, log) for n in ("w-a", "w-b")}
+  # w-a has a tinygrad checkout registered as pr-1 (beside its --db), w-b none
+  from wino_core.envs import add_checkout, envs_home
+  add_checkout(envs_home(str(tmp / "w-a.sqlite3")), tinygrad_checkout, "pr-1")
+  workers = {n: WorkerProc(redis.url, n, log, str(tmp / f"{n}.sqlite3")) for n in ("w-a", "w-b")}
   server = Server(str(tmp / "db.sqlite3"), args=("--queue", redis.url)).start()
   c = {"redis": redis, "server": server, "workers": workers, "log": log, "url": server.url}
   try: yield c
@@ -108,6 +111,20 @@ def test_workers_advertise_their_devices(cluster):
   # requests are checked against the live workers' devices, not the server's own
   status, body = http(cluster["url"] + "/api/compare", {"spec": TINY, "modes": ["baseline", "old"], "device": "CPU"})
   assert status == 400 and body["field"] == "device" and "CPU@w-a" in body["error"]
+
+def test_workers_advertise_their_tinygrads_and_run_columns_on_them(cluster):
+  until(lambda: {"CPU@w-a", "CPU@w-b"} <= device_ids(cluster), 90, "both workers' devices")
+  envs = {d["name"]: d["tinygrad_envs"] for d in devices(cluster)["devices"]}
+  assert envs["CPU@w-a"]["pr-1"]["kind"] == "checkout" and "pr-1" not in envs["CPU@w-b"]
+  assert 'value="baseline@pr-1"' in http(cluster["url"] + "/")[1]  # the form offers the workers' environments
+  status, body = http(cluster["url"] + "/api/compare", {"spec": TINY, "modes": ["baseline", "baseline@pr-1"], "device": "CPU@w-b"})
+  assert status == 400 and body["field"] == "modes" and "unknown tinygrad environment 'pr-1'" in body["error"]
+  status, body = http(cluster["url"] + "/api/compare", {"spec": TINY, "modes": ["baseline", "baseline@pr-1"], "device": "CPU@w-a", "repeat": 1})
+  assert status == 202, body
+  assert finish(cluster, body, 240, "a comparison on w-a's checkout")["state"] == "done"
+  c = http(cluster["url"] + f"/c/{body['id']}.json")[1]
+  assert c["runs"]["baseline@pr-1"]["status"] == "ok" and c["runs"]["baseline@pr-1"]["tinygrad"] == "pr-1"
+  assert c["tinygrad_envs"]["pr-1"]["commit"] == envs["CPU@w-a"]["pr-1"]["commit"]
 
 def test_jobs_on_each_worker_complete_one_at_a_time_per_device(cluster):
   a1, a2, b1 = submit(cluster, "CPU@w-a", 1), submit(cluster, "CPU@w-a", 2), submit(cluster, "CPU@w-b", 1)
@@ -157,7 +174,7 @@ def test_killed_worker_fails_its_job_and_a_restarted_worker_takes_new_ones(clust
   assert http(cluster["url"] + cluster["stored"]["url"])[0] == 200, "the server is up and still serves stored results"
   until(lambda: "CPU@w-b" not in device_ids(cluster), HEARTBEAT_TTL_S + 5, "w-b to leave the device list")
   assert http(cluster["url"] + "/api/compare", {"spec": TINY, "modes": ["baseline", "old"], "device": "CPU@w-b"})[0] == 400
-  cluster["workers"]["w-b"] = WorkerProc(cluster["redis"].url, "w-b", cluster["log"])
+  cluster["workers"]["w-b"] = WorkerProc(cluster["redis"].url, "w-b", cluster["log"], cluster["workers"]["w-b"].db)
   until(lambda: "CPU@w-b" in device_ids(cluster), 60, "the restarted w-b")
   again = submit(cluster, "CPU@w-b", 3)  # the failed job's re-run
   assert again["job"] != k["job"] and again["id"] == k["id"]
