@@ -65,8 +65,9 @@ def cluster(tmp_path_factory, tinygrad_checkout):
   log = open(tmp / "workers.log", "ab")
   # w-a has a tinygrad checkout registered as pr-1 (beside its --db), w-b none
   from wino_core.envs import add_checkout, envs_home
-  add_checkout(envs_home(str(tmp / "w-a.sqlite3")), tinygrad_checkout, "pr-1")
-  workers = {n: WorkerProc(redis.url, n, log, str(tmp / f"{n}.sqlite3")) for n in ("w-a", "w-b")}
+  dbs = {n: str(tmp / n / "db.sqlite3") for n in ("w-a", "w-b")}  # a worker's environments are those beside its --db
+  add_checkout(envs_home(dbs["w-a"]), tinygrad_checkout, "pr-1")
+  workers = {n: WorkerProc(redis.url, n, log, dbs[n]) for n in ("w-a", "w-b")}
   server = Server(str(tmp / "db.sqlite3"), args=("--queue", redis.url)).start()
   c = {"redis": redis, "server": server, "workers": workers, "log": log, "url": server.url}
   try: yield c
@@ -112,20 +113,6 @@ def test_workers_advertise_their_devices(cluster):
   status, body = http(cluster["url"] + "/api/compare", {"spec": TINY, "modes": ["baseline", "old"], "device": "CPU"})
   assert status == 400 and body["field"] == "device" and "CPU@w-a" in body["error"]
 
-def test_workers_advertise_their_tinygrads_and_run_columns_on_them(cluster):
-  until(lambda: {"CPU@w-a", "CPU@w-b"} <= device_ids(cluster), 90, "both workers' devices")
-  envs = {d["name"]: d["tinygrad_envs"] for d in devices(cluster)["devices"]}
-  assert envs["CPU@w-a"]["pr-1"]["kind"] == "checkout" and "pr-1" not in envs["CPU@w-b"]
-  assert 'value="baseline@pr-1"' in http(cluster["url"] + "/")[1]  # the form offers the workers' environments
-  status, body = http(cluster["url"] + "/api/compare", {"spec": TINY, "modes": ["baseline", "baseline@pr-1"], "device": "CPU@w-b"})
-  assert status == 400 and body["field"] == "modes" and "unknown tinygrad environment 'pr-1'" in body["error"]
-  status, body = http(cluster["url"] + "/api/compare", {"spec": TINY, "modes": ["baseline", "baseline@pr-1"], "device": "CPU@w-a", "repeat": 1})
-  assert status == 202, body
-  assert finish(cluster, body, 240, "a comparison on w-a's checkout")["state"] == "done"
-  c = http(cluster["url"] + f"/c/{body['id']}.json")[1]
-  assert c["runs"]["baseline@pr-1"]["status"] == "ok" and c["runs"]["baseline@pr-1"]["tinygrad"] == "pr-1"
-  assert c["tinygrad_envs"]["pr-1"]["commit"] == envs["CPU@w-a"]["pr-1"]["commit"]
-
 def test_jobs_on_each_worker_complete_one_at_a_time_per_device(cluster):
   a1, a2, b1 = submit(cluster, "CPU@w-a", 1), submit(cluster, "CPU@w-a", 2), submit(cluster, "CPU@w-b", 1)
   assert submit(cluster, "CPU@w-a", 1)["job"] == a1["job"], "a duplicate of a queued/running request is not run twice"
@@ -151,6 +138,20 @@ def test_jobs_on_each_worker_complete_one_at_a_time_per_device(cluster):
   metrics = http(cluster["url"] + "/metrics")[1]  # the workers' wall times, collected with the results
   assert 'wino_dash_job_run_seconds_count{device="CPU@w-a"} 2.0' in metrics and 'wino_dash_jobs{device="CPU@w-b",state="done"} 1.0' in metrics
   cluster["stored"] = a1
+
+def test_workers_advertise_their_tinygrads_and_run_columns_on_them(cluster):
+  until(lambda: {"CPU@w-a", "CPU@w-b"} <= device_ids(cluster), 90, "both workers' devices")
+  envs = {d["name"]: d["tinygrad_envs"] for d in devices(cluster)["devices"]}
+  assert envs["CPU@w-a"]["pr-1"]["kind"] == "checkout" and "pr-1" not in envs["CPU@w-b"]
+  assert 'value="baseline@pr-1"' in http(cluster["url"] + "/")[1]  # the form offers the workers' environments
+  status, body = http(cluster["url"] + "/api/compare", {"spec": TINY, "modes": ["baseline", "baseline@pr-1"], "device": "CPU@w-b"})
+  assert status == 400 and body["field"] == "modes" and "unknown tinygrad environment 'pr-1'" in body["error"]
+  status, body = http(cluster["url"] + "/api/compare", {"spec": TINY, "modes": ["baseline", "baseline@pr-1"], "device": "CPU@w-a", "repeat": 1})
+  assert status == 202, body
+  assert finish(cluster, body, 240, "a comparison on w-a's checkout")["state"] == "done"
+  c = http(cluster["url"] + f"/c/{body['id']}.json")[1]
+  assert c["runs"]["baseline@pr-1"]["status"] == "ok" and c["runs"]["baseline@pr-1"]["tinygrad"] == "pr-1"
+  assert c["tinygrad_envs"]["pr-1"]["commit"] == envs["CPU@w-a"]["pr-1"]["commit"]
 
 def test_a_sweep_runs_through_a_worker(cluster):
   """a sweep's layers are ordinary jobs: they go to the chosen worker's device and come back into the server's store"""
