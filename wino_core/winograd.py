@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Iterator
 from tinygrad.dtype import AddrSpace
 from tinygrad.helpers import Context, prod
-from tinygrad.uop.ops import AxisType, Ops, PatternMatcher, UOp, UPat, graph_rewrite
+from tinygrad.uop.ops import AxisType, KernelInfo, Ops, PatternMatcher, UOp, UPat, graph_rewrite
+from tinygrad.codegen.opt import Opt, OptOps
 import tinygrad.schedule.rangeify as rangeify
 from tinygrad.schedule.indexing import BufferizeOpts
 
@@ -179,10 +180,21 @@ class Layout:
     contiguous in both operands (vector dot products); (i, j) outermost makes XHAT's kernel write 36 streams a power of
     two apart that fight over the same cache sets (10x slower). Half math is emulated on CPUs: transforms stay float.
   - "gpu": (i, j) outermost, then cin, then the tiles / cout contiguous: XHAT[i, j, cin, b, ty, tx], GHAT[i, j, cin, co],
-    MHAT[i, j, b, co, ty, tx], stored in the conv's dtype. Each (i, j) is a plain (cin, b*tiles) x (cin, cout) matmul whose
+    MHAT[i, j, co, b, ty, tx], stored in the conv's dtype. Each (i, j) is a plain (cin, b*tiles) x (cin, cout) matmul whose
     loads coalesce across threads (the cpu layout strides them by 36*cin; OLD's XHAT[i, j, b, cin, ty, tx] is no
     plain matrix): on an H100 0.55-0.8x OLD's time where the cpu layout took 1.2-1.3x. A float16 product is MUL in half
-    reduced in float, the form tinygrad maps to tensor cores (4x faster than a float32 product there)."""
+    reduced in float, the form tinygrad maps to tensor cores (4x faster than a float32 product there).
+    MHAT is MHAT[i, j, co, b, ty, tx]: b and the tiles are contiguous in both XHAT and MHAT, so tinygrad merges them
+    into one axis M = b*tiles and each (i, j) is a plain (M, cin) x (cin, co) matmul. Measured on an H200 (fp16, default
+    heuristics): with MHAT[i, j, b, co, ty, tx] the tensor core took b (16) as its M axis, the tiles stayed a plain global
+    axis and its loads were 2-byte gathers 2*tiles bytes apart: 2.53 ms for VGG-16's conv1_2 product (16x64->64 224x224)
+    where OLD's took 0.29; merged, 0.33 ms (0.46 -> 0.086 ms on 16x128->128 56x56, 0.54 -> 0.16 on 32x256->256 28x28;
+    float32 0.25 -> 0.16 and 0.78 -> 0.29).
+  - pin_transform_opts (gpu, on devices with local memory): the input transform, the weight transform and the output
+    get their opts from the rule (_transform_opts, _weight_opts) instead of tinygrad's heuristics, which put b or co
+    on the threads of a block (strided 2-byte loads and stores): measured on an H200, input transform 0.176 -> 0.024 ms
+    and output 0.072 -> 0.021 ms on 16x128->128 56x56 fp16, 0.86 -> 0.10 and 0.22 -> 0.10 ms on VGG-16's conv1_2.
+    Opts tinygrad's codegen would not take (it merges ranges we did not foresee) are dropped before the compile."""
   name: str
   ij_outer: bool
   store_in_input_dtype: bool
@@ -190,9 +202,10 @@ class Layout:
   # save, and the rule leaves the conv to tinygrad. Measured: on an H100 a 4.7 MFLOP conv ran 2.1x slower as NEW and a
   # 302 MFLOP one 0.8x; on a 2-core CPU an 18 KFLOP one 1.3x slower and a 295 KFLOP one 0.6x.
   min_flops: int
+  pin_transform_opts: bool = False
 
 LAYOUTS = {"cpu": Layout("cpu", ij_outer=False, store_in_input_dtype=False, min_flops=2**17),
-           "gpu": Layout("gpu", ij_outer=True, store_in_input_dtype=True, min_flops=2**26)}
+           "gpu": Layout("gpu", ij_outer=True, store_in_input_dtype=True, min_flops=2**26, pin_transform_opts=True)}
 
 def layout_for(device:str|tuple[str, ...]|None, name:str|None=None) -> Layout:
   """"auto" (the default, or $WINO_DASH_NEW_LAYOUT): "gpu" on devices with local memory (GPUs), "cpu" elsewhere."""
@@ -201,6 +214,11 @@ def layout_for(device:str|tuple[str, ...]|None, name:str|None=None) -> Layout:
   dev = device[0] if isinstance(device, tuple) else device
   return LAYOUTS["gpu" if dev is not None and Device[dev].renderer.has_local else "cpu"]
 
+def _has_local(device:str|tuple[str, ...]|None) -> bool:
+  from tinygrad import Device
+  dev = device[0] if isinstance(device, tuple) else device
+  return dev is not None and bool(Device[dev].renderer.has_local)
+
 @dataclass
 class _RuleContext:
   device: str|tuple[str, ...]|None
@@ -208,12 +226,78 @@ class _RuleContext:
   next_range: Iterator[int]
   layout: Layout
   force: bool = False                           # skip the cost model (inspection)
+  has_local: bool = False                       # the device has local memory (GPUs): LOCAL opts apply
+  outputs: list = field(default_factory=list)   # (out, its output ranges, (oy, ox)) per rewrite, for _pin_outputs
   ours: set[UOp] = field(default_factory=set)   # REDUCEs this rule made (MHAT): never matched again
   def new_range(self, size:int, axis_type=AxisType.WEAK) -> UOp: return UOp.range(size, next(self.next_range), axis_type)
   def fresh(self, rngs:list[UOp], axis_type=AxisType.WEAK) -> list[UOp]: return [self.new_range(int(r.vmax)+1, axis_type) for r in rngs]
-  def materialize(self, value:UOp, *rngs:UOp) -> UOp:
+  def pin(self) -> bool: return self.layout.pin_transform_opts and self.has_local
+  def materialize(self, value:UOp, *rngs:UOp, opts:tuple[Opt, ...]|None=None) -> UOp:
+    # opts: the kernel's Opts, handed to it as tinygrad's own CONTIGUOUS(arg=opts) does (KernelInfo.opts_to_apply)
+    if opts: value = UOp(Ops.CONTIGUOUS, value.dtype, (value,), arg=opts)
     # removable=False: otherwise pm_remove_bufferize inlines XHAT/GHAT back into the product (huge, slow kernels)
     return value.bufferize(*rngs, arg=BufferizeOpts(self.device, addrspace=AddrSpace.GLOBAL, removable=False))
+
+_DIVMOD = {Ops.CDIV, Ops.CMOD, Ops.FLOORDIV, Ops.FLOORMOD}
+
+def _plain(value:UOp, rngs:list[UOp], mods:set[UOp]=frozenset()) -> bool:
+  """does the kernel computing `value` in the loops `rngs` loop over exactly those (no other range) with no divide or
+  modulo of them (tinygrad would split or merge such ranges, and our axis numbers would be off), except `mods`?"""
+  if any(r.src[0].op is not Ops.CONST for r in rngs): return False
+  known = set(rngs)
+  for u in value.toposort(gate=lambda u: u.op is not Ops.STAGE):
+    if u.op is Ops.RANGE and u not in known: return False
+    if u.op in _DIVMOD and u not in mods and any(r in known for r in u.src[0].ranges): return False
+  return True
+
+def _transform_opts(axes:list[tuple[int, bool]], cap:int=256) -> tuple[Opt, ...]|None:
+  """Opts for a transform kernel (input transform, output) whose axes are `axes`, (size, upcast) in the order
+  tinygrad's postrange numbers them (ranges by id, size-1 ranges dropped): UPCAST the upcast ones whole (the 6x6 or
+  4x4 of a tile), then LOCAL from the innermost axis outwards (tx whole, then ty, then b, ...) up to `cap` threads, so
+  the threads of a block walk the tiles and the loads and stores of a warp are contiguous. None (tinygrad's heuristics)
+  when fewer than 32 threads would be local."""
+  axes = [a for a in axes if a[0] > 1]
+  opts = [Opt(OptOps.UPCAST, k, 0) for k in range(len(axes)-1, -1, -1) if axes[k][1]]
+  rest, local = [n for n, up in axes if not up], 1
+  for ax in range(len(rest)-1, -1, -1):
+    d = max(d for d in range(1, rest[ax]+1) if rest[ax] % d == 0 and local*d <= cap)
+    if d > 1: opts.append(Opt(OptOps.LOCAL, ax, d)); local *= d
+    if d != rest[ax]: break
+  return tuple(opts) if local >= 32 else None
+
+def _weight_opts(axes:list[tuple[int, bool]]) -> tuple[Opt, ...]|None:
+  """Opts for the weight transform (axes as for _transform_opts: the 6x6 upcast, then cin, co): a block of 16 cout x 16
+  cin. Measured on an H200 (fp16): 0.042 -> 0.022 ms on 512->512, 0.020 -> 0.011 on 256->256, where the heuristics'
+  8 cin x 16 cout took twice as long."""
+  axes = [a for a in axes if a[0] > 1]
+  opts = [Opt(OptOps.UPCAST, k, 0) for k in range(len(axes)-1, -1, -1) if axes[k][1]]
+  rest, local = [n for n, up in axes if not up], 1
+  for ax in range(len(rest)-1, max(len(rest)-3, -1), -1):
+    if (d:=max(d for d in range(1, 17) if rest[ax] % d == 0)) > 1: opts.append(Opt(OptOps.LOCAL, ax, d)); local *= d
+  return tuple(opts) if local >= 32 else None
+
+def _pin_outputs(tsink:UOp, outputs:list[tuple[UOp, list[UOp], tuple[UOp, UOp]]]) -> UOp:
+  """Give each conv's output kernel (the STORE or STAGE that consumes the rewritten REDUCE, in the conv's own output
+  ranges) its transform opts, as a CONTIGUOUS(arg=opts) around the value it stores. Kernels that loop over anything
+  else (a consumer that fuses more) keep tinygrad's heuristics."""
+  subs = {}
+  for u in tsink.toposort():
+    if u.op is Ops.END and u.src[0].op is Ops.STORE: node, value, rngs = u.src[0], u.src[0].src[1], list(u.src[1:])
+    elif u.op is Ops.STAGE: node, value, rngs = u, u.src[0], list(u.src[1:])
+    else: continue
+    for out, out_rngs, (oy, ox) in outputs:
+      if set(rngs) != set(out_rngs) or value.op is Ops.CONTIGUOUS: continue
+      topo = value.toposort(gate=lambda v: v.op is not Ops.STAGE)
+      if out not in topo: continue
+      mods = {v for v in topo if v.op in _DIVMOD and v.src[0] in (oy, ox) and v.src[1].op is Ops.CONST and v.src[1].arg == 4}
+      if not _plain(value, rngs, mods): continue
+      # tinygrad splits oy (ox) into (oy//4, oy%4) when 4 divides it: then the 4 is upcast, as its heuristics do
+      axes = [a for r in sorted(rngs, key=lambda r: r.arg) for a in
+              ([((int(r.vmax)+1)//4, False), (4, True)] if r in (oy, ox) and (int(r.vmax)+1) % 4 == 0 else [(int(r.vmax)+1, False)])]
+      if (opts:=_transform_opts(axes)) is None: continue
+      pinned = UOp(Ops.CONTIGUOUS, value.dtype, (value,), arg=opts)
+      subs[node] = node.replace(src=(node.src[0], pinned) if node.op is Ops.STORE else (pinned, *node.src[1:]))
+  return tsink.substitute(subs) if subs else tsink
 
 def _mask_loads(x:UOp, valid:UOp, rngs:set[UOp]) -> UOp:
   """add `valid` to the index of every load in x (not inside other kernels) whose index uses one of rngs"""
@@ -254,20 +338,35 @@ def winograd_rewrite(ctx:_RuleContext, red:UOp, mul:UOp) -> UOp|None:
     valid = functools.reduce(operator.and_, overhang)
     d = valid.where(_mask_loads(d, valid, {ty, tx, p, q}), d.const_like(0))
   xhat_axes = lambda b, ty, tx, i, j, cin: (i, j, *cin, *b, ty, tx) if L.ij_outer else (*b, ty, tx, i, j, *cin)
-  xhat = ctx.materialize(kron(d.cast(acc), Bt, (i, j), (p, q)).cast(store), *xhat_axes(x_outer, ty, tx, i, j, x_chans))
+  xval = kron(d.cast(acc), Bt, (i, j), (p, q)).cast(store)
+  xrngs = xhat_axes(x_outer, ty, tx, i, j, x_chans)
+  xopts = _transform_opts([(int(r.vmax)+1, r in (i, j)) for r in sorted(xrngs, key=lambda r: r.arg)]) \
+          if ctx.pin() and _plain(xval, list(xrngs)) else None
+  xhat = ctx.materialize(xval, *xrngs, opts=xopts)
 
   # 2. GHAT[i, j, co, cin] = (G g Gt)[i, j] for every 3x3 filter g[p, q] = w[co, cin, p, q]
   if L.ij_outer: (i, j), w_chans, w_outer, (p, q) = new(6, 6), ctx.fresh(conv.chans), ctx.fresh(conv.wt_outer), new(3, 3)
   else: (i, j, p, q), w_outer, w_chans = new(6, 6, 3, 3), ctx.fresh(conv.wt_outer), ctx.fresh(conv.chans)
   g = conv.wt.substitute({ky: p, kx: q, **dict(zip(conv.wt_outer, w_outer)), **dict(zip(conv.chans, w_chans))})
   ghat_axes = lambda i, j, co, cin: (i, j, *cin, *co) if L.ij_outer else (i, j, *co, *cin)
-  ghat = ctx.materialize(kron(g.cast(acc), G, (i, j), (p, q)).cast(store), *ghat_axes(i, j, w_outer, w_chans))
+  gval = kron(g.cast(acc), G, (i, j), (p, q)).cast(store)
+  grngs = ghat_axes(i, j, w_outer, w_chans)
+  gopts = _weight_opts([(int(r.vmax)+1, r in (i, j)) for r in sorted(grngs, key=lambda r: r.arg)]) \
+          if ctx.pin() and _plain(gval, list(grngs)) else None
+  ghat = ctx.materialize(gval, *grngs, opts=gopts)
 
   # 3. MHAT[b, co, ty, tx, i, j] = sum_cin XHAT * GHAT: for each tile position (i, j) a matmul (b*tiles, cin) x (cin, co),
   #    multiplied in the stored dtype and summed in the accumulate dtype (as tinygrad's own float16 matmuls)
   outer = sorted(set(conv.act_outer) | set(conv.wt_outer), key=lambda r: r.arg)  # (b, groups, co) in the conv's order
-  i, j, ty, tx = new(6, 6, tiles_y, tiles_x)
-  m_outer, m_chans = dict(zip(outer, ctx.fresh(outer))), ctx.fresh(conv.chans, AxisType.REDUCE)
+  if L.ij_outer:  # MHAT[i, j, co, b, ty, tx]: b and the tiles one axis M = b*tiles for tinygrad (see Layout)
+    outer = [r for r in outer if r in conv.wt_outer] + [r for r in outer if r not in conv.wt_outer]  # (groups, co, b)
+    i, j = new(6, 6)
+    m_outer = dict(zip(outer, ctx.fresh(outer)))
+    ty, tx = new(tiles_y, tiles_x)
+    m_chans = ctx.fresh(conv.chans, AxisType.REDUCE)
+  else:
+    i, j, ty, tx = new(6, 6, tiles_y, tiles_x)
+    m_outer, m_chans = dict(zip(outer, ctx.fresh(outer))), ctx.fresh(conv.chans, AxisType.REDUCE)
   hadamard = (xhat.index(*xhat_axes([m_outer[r] for r in conv.act_outer], ty, tx, i, j, m_chans)) *
               ghat.index(*ghat_axes(i, j, [m_outer[r] for r in conv.wt_outer], m_chans))).cast(acc)
   if m_chans: ctx.ours.add(hadamard := hadamard.reduce(*m_chans, arg=Ops.ADD))  # depthwise convs have no cin to reduce
@@ -279,6 +378,7 @@ def winograd_rewrite(ctx:_RuleContext, red:UOp, mul:UOp) -> UOp|None:
   #    the tiles are indexed, so the overhang of the last tiles is never read.
   i, j = new(6, 6)
   out = kron(mhat.index(*mhat_axes(outer, oy//4, ox//4, i, j)).cast(acc), At, (oy % 4, ox % 4), (i, j))
+  if ctx.pin(): ctx.outputs.append((out, [*outer, oy, ox], (oy, ox)))  # its kernel is the consumer's: see _pin_outputs
 
   groups, cout = size(r for r in conv.act_outer if r in conv.wt_outer), size(conv.wt_outer)
   batch = size(r for r in conv.act_outer if r not in conv.wt_outer)
@@ -314,18 +414,57 @@ def new_winograd(layout:str|None=None, force:bool=False) -> Iterator[WinogradRep
   global _installed
   if _installed is not None: raise RuntimeError("new_winograd() is already active")
   original, report = rangeify.run_rangeify, WinogradReport()
+  preset: list[UOp] = []  # a graph to hand back as is, for failing_pins's dry run of get_kernel_graph
 
   def run_rangeify_with_winograd(tsink:UOp, debug:bool=False) -> UOp:
+    if preset: return preset.pop()
     tsink = original(tsink, debug)
     report.graphs.append(graph := GraphReport())
     topo = tsink.toposort()
     if not any(u.op is Ops.REDUCE for u in topo): return tsink
     start = max((u.arg[0] for u in topo if u.op is Ops.RANGE), default=-1) + 1  # new ranges get ids no range has
-    ctx = _RuleContext(tsink.device, graph, itertools.count(start), layout_for(tsink.device, layout), force)
+    ctx = _RuleContext(tsink.device, graph, itertools.count(start), layout_for(tsink.device, layout), force, _has_local(tsink.device))
     ret = graph_rewrite(tsink, pm_winograd, ctx=ctx, name="winograd")
-    return ret if graph.fired else tsink  # where the rule does not fire, the graph is exactly baseline's
+    if not graph.fired: return tsink  # where the rule does not fire, the graph is exactly baseline's
+    if ctx.outputs: ret = _pin_outputs(ret, ctx.outputs)
+    if ctx.pin() and (failing:=failing_pins(ret, tsink.device[0] if isinstance(tsink.device, tuple) else tsink.device)):
+      ret = ret.substitute({u: u.src[0] for u in ret.toposort() if u.op is Ops.CONTIGUOUS and u.arg in failing})
+    return ret
+
+  def failing_pins(ret:UOp, device:str) -> set[tuple[Opt, ...]]:
+    """The opts the rule pinned that tinygrad's codegen would not take: tinygrad may merge ranges we could not foresee
+    (e.g. co with oy//4 at batch 1) and an opt on a missing axis would fail the compile. A dry run of the rest of
+    get_kernel_graph on `ret` gives the kernels; each pinned one is lowered up to apply_opts. Those kernels keep
+    tinygrad's heuristics."""
+    pins = {u.arg for u in ret.toposort() if u.op is Ops.CONTIGUOUS and isinstance(u.arg, tuple) and u.arg and isinstance(u.arg[0], Opt)}
+    if not pins: return set()
+    preset.append(ret)
+    try: kernel_graph = rangeify.get_kernel_graph(UOp.sink())  # run_rangeify hands back `ret`
+    finally: preset.clear()
+    ren = _renderer(device)
+    return {k.arg.opts_to_apply for k in kernel_graph.toposort(enter_calls=True) if k.op is Ops.SINK and isinstance(k.arg, KernelInfo)
+            and k.arg.opts_to_apply in pins and not _opts_apply(k, ren)}
 
   rangeify.run_rangeify, _installed = run_rangeify_with_winograd, report
   try:
     with Context(SCACHE=0): yield report
   finally: rangeify.run_rangeify, _installed = original, None
+
+def _renderer(device:str):
+  from tinygrad import Device
+  return Device[device].renderer
+
+def _opts_apply(ast:UOp, ren) -> bool:
+  """does tinygrad's codegen with renderer `ren` take the opts_to_apply of this kernel? (its passes up to apply_opts)"""
+  import tinygrad.codegen as codegen
+  class _Applied(Exception): pass
+  apply_opts = codegen.apply_opts
+  def apply_then_stop(sink, ren, beam=0):
+    apply_opts(sink, ren, beam)
+    raise _Applied
+  codegen.apply_opts = apply_then_stop
+  try: codegen.full_rewrite_to_sink(ast, ren, optimize=True)
+  except _Applied: return True
+  except Exception: return False
+  finally: codegen.apply_opts = apply_opts
+  return False
