@@ -22,6 +22,7 @@ def branch(tinygrad_checkout, tmp_path):
   """A checkout of the pinned tinygrad whose extra upcasts try 2 where the release tries 3 and 4, registered as pr-1."""
   repo = tmp_path / "tinygrad-pr"
   shutil.copytree(tinygrad_checkout, repo)
+  subprocess.run(["git", "-C", str(repo), "remote", "add", "upstream", "git@github.com:tinygrad/tinygrad.git"], check=True)
   edit(repo, "if is_dsp else [3,4]", "if is_dsp else [2]")
   db = str(tmp_path / "db.sqlite3")
   add_checkout(envs_home(db), str(repo), "pr-1")
@@ -52,6 +53,7 @@ def test_a_checkout_against_the_release(branch):
 
   page = client.get(f"/c/{c['id']}").get_data(as_text=True)
   assert ident["diff_hash"] in page and 'id="tinygrad-envs"' in page and str(repo) in page
+  assert f'href="https://github.com/tinygrad/tinygrad/commit/{ident["commit"]}"' in page  # a GitHub remote: the commit is linked
   # the side by side opens on the two columns, the diff shows the change
   assert re.search(r'id="diff-label-a">baseline · CPU · float32 · tinygrad [0-9.]+ — r_', page)
   assert 'id="diff-label-b">baseline@pr-1 · CPU · float32 · tinygrad pr-1 — r_' in page
