@@ -55,3 +55,14 @@ def test_an_environments_identity_is_part_of_the_id():
 def test_describe_env():
   assert describe_env(CHECKOUT) == "pr-1: checkout /src/tinygrad at aaaaaaaaaa (branch fix, dirty 0123456789ab)"
   assert describe_env(KNOWN["0.13.0"]) == "0.13.0: tinygrad 0.13.0 (release)"
+
+def test_a_request_takes_only_the_identities_it_names(tmp_path):
+  """An identity runs git several times per checkout: a request that names no environment takes none."""
+  from wino_core.columns import available_envs, named_envs
+  from wino_core.envs import add_checkout
+  (tmp_path / "co" / "tinygrad").mkdir(parents=True)
+  (tmp_path / "co" / "tinygrad" / "__init__.py").write_text("")
+  add_checkout(str(tmp_path / "home"), str(tmp_path / "co"), "pr-1")
+  assert named_envs(["old", "new@pr-1"]) == {"pr-1"} and named_envs("old,new", " 0.13.0 ") == {"0.13.0"} and named_envs(3) is None
+  assert available_envs(str(tmp_path / "home"), set())["pr-1"] == {"name": "pr-1", "kind": "checkout"}
+  assert "diff_hash" in available_envs(str(tmp_path / "home"), {"pr-1"})["pr-1"]

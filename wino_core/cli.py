@@ -47,7 +47,7 @@ def print_table(cmp:dict, out=sys.stdout):
 
 def cmd_compare(a) -> int:
   from app import default_database
-  from wino_core.columns import available_envs, parse_columns
+  from wino_core.columns import available_envs, named_envs, parse_columns
   from wino_core.compare import compare
   from wino_core.envs import envs_home
   from wino_core.devices import check_device, default_device, tinygrad_version
@@ -58,7 +58,7 @@ def cmd_compare(a) -> int:
   try:
     from wino_core.search import parse_search, user_cache_path
     home = envs_home(a.db or default_database())
-    spec, (modes, envs) = parse_spec(raw), parse_columns(a.modes, available_envs(home), tinygrad_version(), a.tinygrad)
+    spec, (modes, envs) = parse_spec(raw), parse_columns(a.modes, available_envs(home, named_envs(a.modes, a.tinygrad)), tinygrad_version(), a.tinygrad)
     search = parse_search({"beam": a.beam} if a.beam else {"noopt": True} if a.noopt else None)
     if a.repeat < 1 or a.repeat > 1000: raise SpecError({"repeat": f"must be in 1..1000, got {a.repeat}"})
     device = a.device or default_device()

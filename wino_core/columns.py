@@ -55,14 +55,24 @@ def verdict_pairs(columns:list[str]) -> list[tuple[str, str]] | None:
   if not pairs and len(columns) == 2: pairs.append((columns[1], columns[0]))
   return pairs
 
-def available_envs(home:str|None) -> dict[str, dict]:
+def named_envs(modes, tinygrad=None) -> set[str]|None:
+  """The environment names a request's columns mention (None when it cannot tell: parse_columns will say what is wrong)."""
+  if isinstance(modes, str): modes = modes.split(",")
+  if not isinstance(modes, (list, tuple)) or not all(isinstance(m, str) for m in modes): return None
+  return {e for m in modes if (e:=split(m.strip())[1])} | ({tinygrad.strip()} if isinstance(tinygrad, str) and tinygrad.strip() else set())
+
+def available_envs(home:str|None, only:set[str]|None=None) -> dict[str, dict]:
   """name -> identity, taken now, of every tinygrad environment registered under `home` (the pinned one included);
-  one that cannot run (a checkout gone, an install that failed) maps to {"error": why}."""
+  one that cannot run (a checkout gone, an install that failed) maps to {"error": why}. With `only`, the others map to
+  their name alone: an identity runs git several times per checkout, and a request needs only those it names."""
   from wino_core.envs import EnvError, get_env, identity, list_envs
   from wino_core.devices import tinygrad_version
   if home is None: return {tinygrad_version(): {"name": tinygrad_version(), "kind": "pinned", "version": tinygrad_version()}}
   out: dict[str, dict] = {}
   for env in list_envs(home):
+    if only is not None and env.name not in only:
+      out[env.name] = {"name": env.name, "kind": env.kind}
+      continue
     try: out[env.name] = identity(get_env(home, env.name))
     except EnvError as e: out[env.name] = {"name": env.name, "error": str(e)}
   return out

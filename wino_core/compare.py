@@ -4,7 +4,7 @@ import hashlib, json, re
 from dataclasses import dataclass
 from typing import Callable
 
-from wino_core.columns import available_envs, parse_columns, split, verdict_pairs
+from wino_core.columns import available_envs, named_envs, parse_columns, split, verdict_pairs
 from wino_core.devices import tinygrad_version
 from wino_core.result import MODES, RunResult, comparison_dict
 from wino_core.run import run_mode
@@ -61,7 +61,7 @@ def parse_request(raw:dict, *, caps:Caps|None=None, min_modes:int=1, max_repeat:
   spec = field(lambda: parse_spec(raw.get("spec", {}), caps))
   device = raw.get("device") or default_device(devices)
   info = next((d for d in devices or [] if d["name"] == device), {}) if isinstance(device, str) else {}
-  known = info["tinygrad_envs"] if "tinygrad_envs" in info else available_envs(envs_home)
+  known = info["tinygrad_envs"] if "tinygrad_envs" in info else available_envs(envs_home, named_envs(raw.get("modes", []), raw.get("tinygrad")))
   modes, envs = field(lambda: parse_columns(raw.get("modes", list(MODES)), known, tinygrad_version(), raw.get("tinygrad"))) or (None, {})
   if modes is not None and len(modes) < min_modes: errors["modes"] = f"choose at least {min_modes} columns (modes, or a mode on two tinygrads)"
   repeat, rerun = (field(lambda k=k, d=d, lo=lo, hi=hi: bounded_int(raw.get(k, d), k, lo, hi)) for k, d, lo, hi in
