@@ -4,7 +4,7 @@ import pytest
 from app import create_app
 from wino_core.compare import parse_request
 from wino_core.run import run_mode
-from wino_core.search import HEURISTICS, Search, SearchCache, opts_from_json, parse_search
+from wino_core.search import HEURISTICS, Search, SearchCache, parse_search
 from wino_core.spec import SpecError, parse_spec
 from tests.test_app import wait_done
 
@@ -85,25 +85,3 @@ def test_history_filters_on_the_search_and_the_reproducer_carries_it(tmp_path):
   script = reproducer_script(parse_spec(TINY), ["baseline"], "CPU", search={"noopt": True})
   p = subprocess.run([sys.executable, "-c", script, "--mode", "baseline"], capture_output=True, text=True, timeout=120)
   assert "SEARCH = {'noopt': True}" in script and "opts: []" in p.stdout, p.stderr[-500:]
-
-def test_a_kernel_that_carries_its_own_opts_is_searched_too(tmp_path):
-  # NEW pins its transforms' opts on GPUs (CONTIGUOUS(arg=opts)); under BEAM every mode's every kernel is searched alike
-  from dataclasses import replace
-  import numpy as np
-  from tinygrad import Tensor
-  from tinygrad.codegen.opt import Opt, OptOps
-  from wino_core.capture import LinearCapture
-  from wino_core.search import search_kernels
-  from tinygrad.uop.ops import Ops
-  cap = LinearCapture()
-  x = Tensor(np.arange(256, dtype=np.float32).reshape(16, 16), device="CPU").realize()
-  with cap.installed(): (x * 2 + 1).sum(axis=1).realize()
-  linear, _ = cap.linear()
-  [call] = [c for c in linear.src if c.op is Ops.CALL and c.src[0].op is Ops.SINK]
-  pin = (Opt(OptOps.UPCAST, 0, 2),)
-  sink = call.src[0]
-  pinned = linear.substitute({call: call.replace(src=(sink.replace(arg=replace(sink.arg, opts_to_apply=pin)), *call.src[1:]))})
-  searched, info, _ = search_kernels(pinned, "CPU", 1, SearchCache(str(tmp_path / "c.sqlite3")), "t", parallel=0, budget_s=120, on_progress=lambda _: None)
-  assert info[0]["state"] == "searched" and info[0]["candidates"] > 0
-  [out] = [c for c in searched.src if c.op is Ops.CALL and c.src[0].op is Ops.SINK]
-  assert out.src[0].arg.opts_to_apply == opts_from_json(info[0]["opts"])

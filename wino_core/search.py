@@ -100,13 +100,6 @@ class CandidateCounter:
     return self
   def __exit__(self, *exc): del self.device.runtime
 
-def unpinned(call):
-  """The kernel without the opts it carries (NEW pins its transforms' opts from the rule): tinygrad applies a kernel's
-  opts_to_apply instead of searching, and under BEAM every mode's every kernel is searched the same way."""
-  sink = call.src[0]
-  if sink.arg is None or sink.arg.opts_to_apply is None: return call
-  return call.replace(src=(sink.replace(arg=replace(sink.arg, opts_to_apply=None)), *call.src[1:]))
-
 def search_kernels(linear, device:str, beam:int, cache:SearchCache|None, tinygrad:str, *, parallel:int, budget_s:float,
                    on_progress:Callable[[str], None]) -> tuple:
   """BEAM=beam over each kernel of the LINEAR not already in the cache. Returns (the LINEAR with every kernel's Opts
@@ -120,7 +113,7 @@ def search_kernels(linear, device:str, beam:int, cache:SearchCache|None, tinygra
   calls = [c for c in linear.src if c.op is Ops.CALL and c.src[0].op is Ops.SINK]
   pinned, info = {}, []
   for k, call in enumerate(calls):
-    key = (unpinned(call).src[0].key.hex(), device, tinygrad, beam)
+    key = (call.src[0].key.hex(), device, tinygrad, beam)
     hit = cache.get(key) if cache is not None else None
     if hit is None:
       last = [0.0]
@@ -130,7 +123,7 @@ def search_kernels(linear, device:str, beam:int, cache:SearchCache|None, tinygra
       t0 = time.perf_counter()
       try:
         with CandidateCounter(dev, deadline, tick) as counter, Context(PARALLEL=parallel):
-          found = compile_linear(UOp(Ops.LINEAR, src=(unpinned(call),)), beam=beam)
+          found = compile_linear(UOp(Ops.LINEAR, src=(call,)), beam=beam)
       except SearchBudgetExceeded:
         raise SearchBudgetExceeded(f"the BEAM={beam} search ran out of its budget of {budget_s:g} s at kernel {k+1} of {len(calls)} "
                                    f"({counter.n} candidates tried on it); raise the search budget or use a smaller BEAM") from None
