@@ -176,9 +176,15 @@ def _match_conv_operands(red:UOp, a:UOp, b:UOp) -> _Conv|tuple[int, str]|None:
 @dataclass(frozen=True)
 class Layout:
   """Where the tile position (i, j) and cin go in XHAT/GHAT/MHAT, and what XHAT/GHAT are stored in. Measured:
-  - "cpu": (i, j) inside each tile's block, cin innermost, float32 storage. The batched product's reduce over cin is
-    contiguous in both operands (vector dot products); (i, j) outermost makes XHAT's kernel write 36 streams a power of
-    two apart that fight over the same cache sets (10x slower). Half math is emulated on CPUs: transforms stay float.
+  - "cpu": XHAT[b, ty, tx, i, j, cin], GHAT[i, j, co//4, cin, co%4], MHAT[b, co//4, ty, tx, i, j, co%4], float32
+    storage (half math is emulated on CPUs). XHAT and MHAT keep each tile's 36 values together: with (i, j) outermost
+    XHAT's kernel writes 36 streams a power of two apart that fight over the same cache sets (10x slower), and the
+    output transform reads them back that way (68 vs 5.6 ms on 8x512->512 14x14). The product multiplies one XHAT value
+    by a panel of 4 couts, contiguous in GHAT and MHAT: a vector multiply-add, where cin innermost in both operands
+    (the round-1 layout) made it a dot product of horizontal sums that clang vectorizes on some CPUs and not on others:
+    on a 2-core AMD EPYC (AVX2, clang 14) that layout ran 1.7-3.0x OLD's time; the panels, 0.66-0.91x (float32,
+    1,64,64,64 / 16,128,128,56 / 8,512,512,14). Whole rows of cout in GHAT (no panels) left 75% of each loaded line
+    unused: 2x OLD's product time.
   - "gpu": (i, j) outermost, then cin, then the tiles / cout contiguous: XHAT[i, j, cin, b, ty, tx], GHAT[i, j, cin, co],
     MHAT[i, j, co, b, ty, tx], stored in the conv's dtype. Each (i, j) is a plain (cin, b*tiles) x (cin, cout) matmul whose
     loads coalesce across threads (the cpu layout strides them by 36*cin; OLD's XHAT[i, j, b, cin, ty, tx] is no
@@ -203,8 +209,9 @@ class Layout:
   # 302 MFLOP one 0.8x; on a 2-core CPU an 18 KFLOP one 1.3x slower and a 295 KFLOP one 0.6x.
   min_flops: int
   pin_transform_opts: bool = False
+  cout_panel: int = 0
 
-LAYOUTS = {"cpu": Layout("cpu", ij_outer=False, store_in_input_dtype=False, min_flops=2**17),
+LAYOUTS = {"cpu": Layout("cpu", ij_outer=False, store_in_input_dtype=False, min_flops=2**17, cout_panel=4),
            "gpu": Layout("gpu", ij_outer=True, store_in_input_dtype=True, min_flops=2**26, pin_transform_opts=True)}
 
 def layout_for(device:str|tuple[str, ...]|None, name:str|None=None) -> Layout:
@@ -344,13 +351,24 @@ def winograd_rewrite(ctx:_RuleContext, red:UOp, mul:UOp) -> UOp|None:
           if ctx.pin() and _plain(xval, list(xrngs)) else None
   xhat = ctx.materialize(xval, *xrngs, opts=xopts)
 
-  # 2. GHAT[i, j, co, cin] = (G g Gt)[i, j] for every 3x3 filter g[p, q] = w[co, cin, p, q]
-  if L.ij_outer: (i, j), w_chans, w_outer, (p, q) = new(6, 6), ctx.fresh(conv.chans), ctx.fresh(conv.wt_outer), new(3, 3)
-  else: (i, j, p, q), w_outer, w_chans = new(6, 6, 3, 3), ctx.fresh(conv.wt_outer), ctx.fresh(conv.chans)
-  g = conv.wt.substitute({ky: p, kx: q, **dict(zip(conv.wt_outer, w_outer)), **dict(zip(conv.chans, w_chans))})
-  ghat_axes = lambda i, j, co, cin: (i, j, *cin, *co) if L.ij_outer else (i, j, *co, *cin)
+  # 2. GHAT[i, j, cin, co] = (G g Gt)[i, j] for every 3x3 filter g[p, q] = w[co, cin, p, q]: cout contiguous, so the
+  #    product's multiply is a vector of couts times one XHAT value (no horizontal sums) on every device
+  co = [r for r in conv.wt_outer if r not in conv.act_outer]
+  panel = L.cout_panel if L.cout_panel and len(co) == 1 and (int(co[0].vmax)+1) % L.cout_panel == 0 else 0
+  if panel:
+    # GHAT[i, j, (groups,) co//panel, cin, co%panel]: the couts of one panel contiguous over cin (see Layout)
+    hi = conv.wt_outer.index(co[0])
+    (i, j), w_outer = new(6, 6), [ctx.new_range((int(r.vmax)+1)//panel if r is co[0] else int(r.vmax)+1) for r in conv.wt_outer]
+    w_chans, (co_lo, p, q) = ctx.fresh(conv.chans), new(panel, 3, 3)
+    w_vals = [r*panel+co_lo if k == hi else r for k, r in enumerate(w_outer)]
+    ghat_axes = lambda i, j, co, cin: (i, j, *co[:hi], co[hi]//panel, *co[hi+1:], *cin, co[hi]%panel)
+    grngs = (i, j, *w_outer, *w_chans, co_lo)
+  else:
+    (i, j), w_chans, w_outer, (p, q) = new(6, 6), ctx.fresh(conv.chans), ctx.fresh(conv.wt_outer), new(3, 3)
+    w_vals, ghat_axes = w_outer, lambda i, j, co, cin: (i, j, *cin, *co)
+    grngs = ghat_axes(i, j, w_outer, w_chans)
+  g = conv.wt.substitute({ky: p, kx: q, **dict(zip(conv.wt_outer, w_vals)), **dict(zip(conv.chans, w_chans))})
   gval = kron(g.cast(acc), G, (i, j), (p, q)).cast(store)
-  grngs = ghat_axes(i, j, w_outer, w_chans)
   gopts = _weight_opts([(int(r.vmax)+1, r in (i, j)) for r in sorted(grngs, key=lambda r: r.arg)]) \
           if ctx.pin() and _plain(gval, list(grngs)) else None
   ghat = ctx.materialize(gval, *grngs, opts=gopts)
@@ -358,20 +376,33 @@ def winograd_rewrite(ctx:_RuleContext, red:UOp, mul:UOp) -> UOp|None:
   # 3. MHAT[b, co, ty, tx, i, j] = sum_cin XHAT * GHAT: for each tile position (i, j) a matmul (b*tiles, cin) x (cin, co),
   #    multiplied in the stored dtype and summed in the accumulate dtype (as tinygrad's own float16 matmuls)
   outer = sorted(set(conv.act_outer) | set(conv.wt_outer), key=lambda r: r.arg)  # (b, groups, co) in the conv's order
+  n_act = len(conv.act_outer)
   if L.ij_outer:  # MHAT[i, j, co, b, ty, tx]: b and the tiles one axis M = b*tiles for tinygrad (see Layout)
     outer = [r for r in outer if r in conv.wt_outer] + [r for r in outer if r not in conv.wt_outer]  # (groups, co, b)
     i, j = new(6, 6)
     m_outer = dict(zip(outer, ctx.fresh(outer)))
     ty, tx = new(tiles_y, tiles_x)
     m_chans = ctx.fresh(conv.chans, AxisType.REDUCE)
-  else:
-    i, j, ty, tx = new(6, 6, tiles_y, tiles_x)
-    m_outer, m_chans = dict(zip(outer, ctx.fresh(outer))), ctx.fresh(conv.chans, AxisType.REDUCE)
+  else:  # MHAT[b, (groups,) co//panel, ty, tx, i, j, co%panel]: a panel's 36 x panel block per tile (see Layout)
+    outer = [r for r in outer if r in conv.act_outer] + [r for r in outer if r not in conv.act_outer]  # (b, groups, co)
+    i, j = new(6, 6)
+    m_act = ctx.fresh(outer[:n_act])
+    if panel:
+      co_hi, ty, tx, co_lo = new((int(co[0].vmax)+1)//panel, tiles_y, tiles_x, panel)
+      m_outer, mrngs = dict(zip(outer, m_act + [co_hi*panel + co_lo])), (*m_act, co_hi, ty, tx, i, j, co_lo)
+    else:
+      m_co = ctx.fresh(outer[n_act:])
+      ty, tx = new(tiles_y, tiles_x)
+      m_outer = dict(zip(outer, m_act + m_co))
+    m_chans = ctx.fresh(conv.chans, AxisType.REDUCE)
   hadamard = (xhat.index(*xhat_axes([m_outer[r] for r in conv.act_outer], ty, tx, i, j, m_chans)) *
               ghat.index(*ghat_axes(i, j, [m_outer[r] for r in conv.wt_outer], m_chans))).cast(acc)
   if m_chans: ctx.ours.add(hadamard := hadamard.reduce(*m_chans, arg=Ops.ADD))  # depthwise convs have no cin to reduce
-  mhat_axes = lambda bco, ty, tx, i, j: (i, j, *bco, ty, tx) if L.ij_outer else (*bco, ty, tx, i, j)
-  mhat = ctx.materialize(hadamard.cast(store), *mhat_axes(list(m_outer.values()), ty, tx, i, j))
+  if L.ij_outer: mhat_axes = lambda bco, ty, tx, i, j: (i, j, *bco, ty, tx)
+  elif panel: mhat_axes = lambda bco, ty, tx, i, j: (*bco[:n_act], bco[n_act]//panel, ty, tx, i, j, bco[n_act]%panel)
+  else: mhat_axes = lambda bco, ty, tx, i, j: (*bco[:n_act], ty, tx, i, j, *bco[n_act:])
+  if not panel or L.ij_outer: mrngs = mhat_axes(list(m_outer.values()), ty, tx, i, j)
+  mhat = ctx.materialize(hadamard.cast(store), *mrngs)
 
   # 4. out[b, co, oy, ox] = (At M A)[oy%4, ox%4] with M the 6x6 MHAT tile (oy//4, ox//4), in the conv's own output ranges:
   #    it replaces the REDUCE, whatever consumes it (bias, relu, the store) is untouched. Only the first oh x ow outputs of
