@@ -66,6 +66,7 @@ FIRES = [
   (2, 3, 6, 7, 10, (2, 1, 0, 3), 1, True),
   (1, 2, 3, 5, 14, 1, 1, False),           # rectangular
   (2, 4, 6, 9, 7, 1, 2, False),            # groups
+  (2, 4, 16, 9, 7, 1, 2, True),            # groups with a bias: tinygrad gives (group, cout) one range
   (2, 6, 6, 9, 7, 1, 6, True),             # depthwise
   (1, 1, 1, 6, 6, 0, 1, False),            # one channel, one 4x4 tile
   (1, 8, 8, 16, 16, 1, 1, True),
@@ -83,6 +84,9 @@ def test_fires_and_matches_reference(batch, cin, cout, h, w, padding, groups, bi
   assert len(kernels) == 4, [n for n, _ in kernels]
   assert sum(n.endswith("_6_6") for n, _ in kernels[:2]) == 2, [n for n, _ in kernels]
   oh, ow = ref.shape[2:]
+  # XHAT holds 36 values per (batch, cin, tile), GHAT per (cout, cin of its group): an elementwise kernel's name is its loop
+  written = sorted(math.prod(int(d) for d in n.split("_")[1:]) for n, _ in kernels[:2])
+  assert written == sorted([batch*cin*math.ceil(oh/4)*math.ceil(ow/4)*36, cout*(cin//groups)*36]), [n for n, _ in kernels]
   assert report.rewrites[0].tiles == {"batch": batch, "groups": groups, "cin": cin, "cout": cout,
                                       "tiles_y": math.ceil(oh/4), "tiles_x": math.ceil(ow/4), "out_h": oh, "out_w": ow}
 

@@ -98,6 +98,7 @@ class _Conv:
   chans: list[UOp]           # the other reduce ranges (cin); empty for depthwise
   act_outer: list[UOp]       # output ranges the activation uses (b, groups)
   wt_outer: list[UOp]        # output ranges the weight uses (co, groups)
+  per_group: dict[UOp, int]  # a range tinygrad made of (group, cout) (a grouped conv with bias): the activation sees r//R
 
 def _scaled_range(u:UOp) -> tuple[UOp, int]|None:
   """RANGE -> (range, 1), RANGE*c -> (range, c)"""
@@ -167,9 +168,19 @@ def _match_conv_operands(red:UOp, a:UOp, b:UOp) -> _Conv|tuple[int, str]|None:
   if any(r in window_rngs for r in cut.ranges):
     return 2, "NEW does not apply: the activation uses oy, ox, ky or kx outside oy+ky and ox+kx"
   chans = [r for r in red.src[1:] if r not in window_rngs]
-  return _Conv(act, wt, [(o, k, windows[(o, k)][(1, 1)]) for o, k in pairs], chans,
-               act_outer=sorted((r for r in act.ranges if r not in reduce_rngs and r not in window_rngs), key=lambda r: r.arg),
-               wt_outer=sorted((r for r in wt.ranges if r not in reduce_rngs), key=lambda r: r.arg))
+  act_outer = sorted((r for r in act.ranges if r not in reduce_rngs and r not in window_rngs), key=lambda r: r.arg)
+  wt_outer = sorted((r for r in wt.ranges if r not in reduce_rngs), key=lambda r: r.arg)
+  per_group = {r: R for r in act_outer if r in wt_outer and (R:=_couts_per_group(act, r)) > 1}
+  return _Conv(act, wt, [(o, k, windows[(o, k)][(1, 1)]) for o, k in pairs], chans, act_outer, wt_outer, per_group)
+
+def _couts_per_group(act:UOp, r:UOp) -> int:
+  """The largest R with the activation depending on r only through r//R: the couts per group when tinygrad gave a
+  grouped conv's (group, cout) one range (it does when a bias follows), else 1."""
+  n = int(r.vmax)+1
+  for R in (d for d in range(n-1, 1, -1) if n % d == 0):
+    hi, lo = UOp.range(n//R, 1 << 30, AxisType.WEAK), UOp.range(R, (1 << 30) + 1, AxisType.WEAK)
+    if lo not in act.substitute({r: hi*R + lo}).simplify().ranges: return R
+  return 1
 
 # *** the rewrite ***
 
@@ -336,11 +347,14 @@ def winograd_rewrite(ctx:_RuleContext, red:UOp, mul:UOp) -> UOp|None:
 
   # 1. XHAT[b, ty, tx, i, j, cin] = (Bt d B)[i, j] over the 6x6 input tiles d[p, q] = x[b, cin, 4ty+p, 4tx+q]. When oh is
   #    not a multiple of 4 the last tiles overhang the window (oh+2 rows): mask them, in the value and in the loads
-  if L.ij_outer: (i, j), x_chans, x_outer, (ty, tx, p, q) = new(6, 6), ctx.fresh(conv.chans), ctx.fresh(conv.act_outer), new(tiles_y, tiles_x, 6, 6)
-  else: (i, j, ty, tx, p, q), x_outer, x_chans = new(6, 6, tiles_y, tiles_x, 6, 6), ctx.fresh(conv.act_outer), ctx.fresh(conv.chans)
+  # one XHAT per group, not per cout, where tinygrad merged them (per_group)
+  groups_of = lambda rngs: [r//conv.per_group[a] if a in conv.per_group else r for a, r in zip(conv.act_outer, rngs)]
+  act_sizes = [(int(r.vmax)+1)//conv.per_group.get(r, 1) for r in conv.act_outer]
+  if L.ij_outer: (i, j), x_chans, x_outer, (ty, tx, p, q) = new(6, 6), ctx.fresh(conv.chans), new(*act_sizes), new(tiles_y, tiles_x, 6, 6)
+  else: (i, j, ty, tx, p, q), x_outer, x_chans = new(6, 6, tiles_y, tiles_x, 6, 6), new(*act_sizes), ctx.fresh(conv.chans)
   row, col = ty*4+p, tx*4+q
-  d = conv.act.substitute({**{a: row for a in adds_y}, **{a: col for a in adds_x},
-                           **dict(zip(conv.act_outer, x_outer)), **dict(zip(conv.chans, x_chans))})
+  d = conv.act.substitute({**{a: row for a in adds_y}, **{a: col for a in adds_x}, **dict(zip(conv.chans, x_chans)),
+                           **{a: x*conv.per_group[a] if a in conv.per_group else x for a, x in zip(conv.act_outer, x_outer)}})
   if overhang := [in_window for in_window, n, size in ((row < oh+2, tiles_y, oh), (col < ow+2, tiles_x, ow)) if 4*n != size]:
     valid = functools.reduce(operator.and_, overhang)
     d = valid.where(_mask_loads(d, valid, {ty, tx, p, q}), d.const_like(0))
@@ -395,7 +409,7 @@ def winograd_rewrite(ctx:_RuleContext, red:UOp, mul:UOp) -> UOp|None:
       ty, tx = new(tiles_y, tiles_x)
       m_outer = dict(zip(outer, m_act + m_co))
     m_chans = ctx.fresh(conv.chans, AxisType.REDUCE)
-  hadamard = (xhat.index(*xhat_axes([m_outer[r] for r in conv.act_outer], ty, tx, i, j, m_chans)) *
+  hadamard = (xhat.index(*xhat_axes(groups_of([m_outer[r] for r in conv.act_outer]), ty, tx, i, j, m_chans)) *
               ghat.index(*ghat_axes(i, j, [m_outer[r] for r in conv.wt_outer], m_chans))).cast(acc)
   if m_chans: ctx.ours.add(hadamard := hadamard.reduce(*m_chans, arg=Ops.ADD))  # depthwise convs have no cin to reduce
   if L.ij_outer: mhat_axes = lambda bco, ty, tx, i, j: (i, j, *bco, ty, tx)
@@ -411,7 +425,7 @@ def winograd_rewrite(ctx:_RuleContext, red:UOp, mul:UOp) -> UOp|None:
   out = kron(mhat.index(*mhat_axes(outer, oy//4, ox//4, i, j)).cast(acc), At, (oy % 4, ox % 4), (i, j))
   if ctx.pin(): ctx.outputs.append((out, [*outer, oy, ox], (oy, ox)))  # its kernel is the consumer's: see _pin_outputs
 
-  groups, cout = size(r for r in conv.act_outer if r in conv.wt_outer), size(conv.wt_outer)
+  groups, cout = prod((int(r.vmax)+1)//conv.per_group.get(r, 1) for r in conv.act_outer if r in conv.wt_outer), size(conv.wt_outer)
   batch = size(r for r in conv.act_outer if r not in conv.wt_outer)
   ctx.report.rewrites.append(Rewrite(
     description=f"REDUCE(ADD, {acc.name}) of {'MUL' if mul is red.src[0] else f'CAST(MUL {mul.dtype.name})'}(x, w) "
