@@ -1,5 +1,5 @@
 """The search setting: BEAM as a phase of its own with a cache of our own, NOOPT, opts per kernel, and the budget."""
-import json, subprocess, sys, time
+import json, subprocess, sys
 import pytest
 from app import create_app
 from wino_core.compare import parse_request

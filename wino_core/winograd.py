@@ -194,8 +194,9 @@ class Layout:
     by a panel of 4 couts, contiguous in GHAT and MHAT: a vector multiply-add, where cin innermost in both operands
     (the round-1 layout) made it a dot product of horizontal sums that clang vectorizes on some CPUs and not on others:
     on a 2-core AMD EPYC (AVX2, clang 14) that layout ran 1.7-3.0x OLD's time; the panels, 0.66-0.91x (float32,
-    1,64,64,64 / 16,128,128,56 / 8,512,512,14). Whole rows of cout in GHAT (no panels) left 75% of each loaded line
-    unused: 2x OLD's product time.
+    1,64,64,64 / 16,128,128,56 / 8,512,512,14). With whole rows of cout in GHAT (no panels) the product read a column
+    of 4 couts, 16 bytes of each 64-byte line: 1.7-2.0x OLD's product time. Without panels (cout not a multiple of 4,
+    grouped convs) the cpu layout keeps GHAT[i, j, cin, co] and MHAT[b, ty, tx, i, j, co].
   - "gpu": (i, j) outermost, then cin, then the tiles / cout contiguous: XHAT[i, j, cin, b, ty, tx], GHAT[i, j, cin, co],
     MHAT[i, j, co, b, ty, tx], stored in the conv's dtype. Each (i, j) is a plain (cin, b*tiles) x (cin, cout) matmul whose
     loads coalesce across threads (the cpu layout strides them by 36*cin; OLD's XHAT[i, j, b, cin, ty, tx] is no
@@ -365,8 +366,8 @@ def winograd_rewrite(ctx:_RuleContext, red:UOp, mul:UOp) -> UOp|None:
           if ctx.pin() and _plain(xval, list(xrngs)) else None
   xhat = ctx.materialize(xval, *xrngs, opts=xopts)
 
-  # 2. GHAT[i, j, cin, co] = (G g Gt)[i, j] for every 3x3 filter g[p, q] = w[co, cin, p, q]: cout contiguous, so the
-  #    product's multiply is a vector of couts times one XHAT value (no horizontal sums) on every device
+  # 2. GHAT[i, j, cin, co] = (G g Gt)[i, j] for every 3x3 filter g[p, q] = w[co, cin, p, q]: cout contiguous (in panels
+  #    on CPUs), so the product's multiply is a vector of couts times one XHAT value (no horizontal sums)
   co = [r for r in conv.wt_outer if r not in conv.act_outer]
   panel = L.cout_panel if L.cout_panel and len(co) == 1 and (int(co[0].vmax)+1) % L.cout_panel == 0 else 0
   if panel:
@@ -387,35 +388,35 @@ def winograd_rewrite(ctx:_RuleContext, red:UOp, mul:UOp) -> UOp|None:
           if ctx.pin() and _plain(gval, list(grngs)) else None
   ghat = ctx.materialize(gval, *grngs, opts=gopts)
 
-  # 3. MHAT[b, co, ty, tx, i, j] = sum_cin XHAT * GHAT: for each tile position (i, j) a matmul (b*tiles, cin) x (cin, co),
-  #    multiplied in the stored dtype and summed in the accumulate dtype (as tinygrad's own float16 matmuls)
+  # 3. MHAT[b, co, ty, tx, i, j] = sum_cin XHAT * GHAT (axes in the Layout's order): for each tile position (i, j) a
+  #    matmul (b*tiles, cin) x (cin, co), multiplied in the stored dtype and summed in the accumulate dtype (as
+  #    tinygrad's own float16 matmuls)
   outer = sorted(set(conv.act_outer) | set(conv.wt_outer), key=lambda r: r.arg)  # (b, groups, co) in the conv's order
   n_act = len(conv.act_outer)
+  if L.ij_outer: mhat_axes = lambda bco, ty, tx, i, j: (i, j, *bco, ty, tx)
+  elif panel: mhat_axes = lambda bco, ty, tx, i, j: (*bco[:n_act], bco[n_act]//panel, ty, tx, i, j, bco[n_act]%panel)
+  else: mhat_axes = lambda bco, ty, tx, i, j: (*bco[:n_act], ty, tx, i, j, *bco[n_act:])
   if L.ij_outer:  # MHAT[i, j, co, b, ty, tx]: b and the tiles one axis M = b*tiles for tinygrad (see Layout)
     outer = [r for r in outer if r in conv.wt_outer] + [r for r in outer if r not in conv.wt_outer]  # (groups, co, b)
     i, j = new(6, 6)
     m_outer = dict(zip(outer, ctx.fresh(outer)))
     ty, tx = new(tiles_y, tiles_x)
-    m_chans = ctx.fresh(conv.chans, AxisType.REDUCE)
   else:  # MHAT[b, (groups,) co//panel, ty, tx, i, j, co%panel]: a panel's 36 x panel block per tile (see Layout)
     outer = [r for r in outer if r in conv.act_outer] + [r for r in outer if r not in conv.act_outer]  # (b, groups, co)
     i, j = new(6, 6)
     m_act = ctx.fresh(outer[:n_act])
-    if panel:
+    if panel:  # MHAT's ranges are the panel's own (co//panel, co%panel are not ranges of their own)
       co_hi, ty, tx, co_lo = new((int(co[0].vmax)+1)//panel, tiles_y, tiles_x, panel)
       m_outer, mrngs = dict(zip(outer, m_act + [co_hi*panel + co_lo])), (*m_act, co_hi, ty, tx, i, j, co_lo)
     else:
       m_co = ctx.fresh(outer[n_act:])
       ty, tx = new(tiles_y, tiles_x)
       m_outer = dict(zip(outer, m_act + m_co))
-    m_chans = ctx.fresh(conv.chans, AxisType.REDUCE)
+  m_chans = ctx.fresh(conv.chans, AxisType.REDUCE)
   hadamard = (xhat.index(*xhat_axes(groups_of([m_outer[r] for r in conv.act_outer]), ty, tx, i, j, m_chans)) *
               ghat.index(*ghat_axes(i, j, [m_outer[r] for r in conv.wt_outer], m_chans))).cast(acc)
   if m_chans: ctx.ours.add(hadamard := hadamard.reduce(*m_chans, arg=Ops.ADD))  # depthwise convs have no cin to reduce
-  if L.ij_outer: mhat_axes = lambda bco, ty, tx, i, j: (i, j, *bco, ty, tx)
-  elif panel: mhat_axes = lambda bco, ty, tx, i, j: (*bco[:n_act], bco[n_act]//panel, ty, tx, i, j, bco[n_act]%panel)
-  else: mhat_axes = lambda bco, ty, tx, i, j: (*bco[:n_act], ty, tx, i, j, *bco[n_act:])
-  if not panel or L.ij_outer: mrngs = mhat_axes(list(m_outer.values()), ty, tx, i, j)
+  if not panel: mrngs = mhat_axes(list(m_outer.values()), ty, tx, i, j)
   mhat = ctx.materialize(hadamard.cast(store), *mrngs)
 
   # 4. out[b, co, oy, ox] = (At M A)[oy%4, ox%4] with M the 6x6 MHAT tile (oy//4, ox//4), in the conv's own output ranges:
