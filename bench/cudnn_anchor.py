@@ -14,10 +14,12 @@ def time_conv(spec:dict, repeat:int=20) -> list[float]:
   import torch
   dt = getattr(torch, spec["dtype"])
   kh, kw = spec.get("kernel", (3, 3))
-  pad = spec.get("padding", 1)
+  pad, groups = spec.get("padding", 1), spec.get("groups", 1)
   x = torch.randn(spec["batch"], spec["cin"], spec["h"], spec["w"], device="cuda", dtype=dt)
-  w = torch.randn(spec["cout"], spec["cin"], kh, kw, device="cuda", dtype=dt) / (spec["cin"] * kh * kw) ** 0.5
-  run = lambda: torch.nn.functional.conv2d(x, w, stride=spec.get("stride", 1), padding=pad if isinstance(pad, int) else tuple(pad[::2]))
+  w = torch.randn(spec["cout"], spec["cin"] // groups, kh, kw, device="cuda", dtype=dt) / (spec["cin"] // groups * kh * kw) ** 0.5
+  if not isinstance(pad, int) and (pad[0] != pad[1] or pad[2] != pad[3]): x = torch.nn.functional.pad(x, (pad[2], pad[3], pad[0], pad[1]))
+  p2d = pad if isinstance(pad, int) else 0 if (pad[0] != pad[1] or pad[2] != pad[3]) else (pad[0], pad[2])  # wino-dash: top, bottom, left, right
+  run = lambda: torch.nn.functional.conv2d(x, w, stride=spec.get("stride", 1), padding=p2d, dilation=spec.get("dilation", 1), groups=groups)
   for _ in range(5): run()
   times = []
   for _ in range(repeat):

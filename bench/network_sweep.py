@@ -42,6 +42,11 @@ def main():
       print(setup())
       per = [statistics.median(time_conv(r["spec"], a.repeat * 2)) for r in rows]
       cudnn = sum(t * r["multiplicity"] for t, r in zip(per, rows))
+      for r, t in zip(rows, per):  # per layer: where NEW fires, is it at cuDNN's speed?
+        r["cudnn_s"] = t
+        if r.get("new") == "fired" and "new" in r["time_s"]:
+          print(f"  NEW fired on {', '.join(r['names'])[:40]:40} NEW {r['time_s']['new']*1e3:.3f} ms, cuDNN {t*1e3:.3f} ms, "
+                f"NEW/cuDNN {r['time_s']['new'] / t:.2f}", flush=True)
       print(f"cuDNN total {cudnn*1e3:.3f} ms; " + ", ".join(f"{m}/cuDNN {total['time_s'][m] / cudnn:.2f}" for m in req.modes if total["complete"][m]), flush=True)
     out.append({"request": req.to_dict(), "rows": rows, "totals": total, "wall_s": wall, "cudnn_total_s": cudnn})
   if a.json:
