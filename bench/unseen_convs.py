@@ -12,7 +12,7 @@ import argparse, json, os, statistics, sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from wino_core.devices import default_device, tinygrad_version
 from wino_core.run import run_mode
-from wino_core.spec import parse_spec
+from wino_core.spec import Caps, parse_spec
 from wino_core.verdict import speed_pair
 
 # (label, batch, cin, cout, size, groups): 3x3, stride 1, padding 1
@@ -45,7 +45,7 @@ def main():
   rows = []
   for dtype in a.dtypes.split(","):
     for label, b, cin, cout, s, g in convs:
-      spec = parse_spec({"batch": b, "cin": cin, "cout": cout, "h": s, "w": s, "padding": 1, "groups": g, "dtype": dtype})
+      spec = parse_spec({"batch": b, "cin": cin, "cout": cout, "h": s, "w": s, "padding": 1, "groups": g, "dtype": dtype}, Caps(2**31, 2**42))
       runs = {m: run_mode(spec, m, device, repeat=a.repeat, timeout_s=900, memory_mb=None) for m in ("baseline", "old", "new")}
       runs["new forced"] = run_mode(spec, "new", device, repeat=a.repeat, timeout_s=900, memory_mb=None, force_new=True)
       row = {"label": label, "dtype": dtype, "spec": spec.to_dict(), "flops": spec.flops, "runs": {m: r.to_dict() for m, r in runs.items()}}
