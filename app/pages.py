@@ -23,12 +23,14 @@ def form_defaults(spec:ConvSpec|None=None) -> dict:
 
 SEARCHES = (("none", "none: tinygrad's heuristics"), *((f"beam={n}", f"BEAM={n}") for n in range(1, 5)), ("noopt", "NOOPT: no optimizations"))
 
+FORM_ORDER = (*FIELDS, "modes", "tinygrad", "search", "device")  # the form's fields as they appear: the first bad one takes the focus
+
 def render_form(values:dict, errors:dict, modes, device:str|None, status:int=200, search:str="none", tinygrad:str|None=None):
   """`modes`: columns; the plain ones tick the mode boxes, `mode@env` ones go to the "more columns" field."""
   from wino_core.columns import describe_env
   info = service.devices()
   envs = service.tinygrad_envs()
-  return render_template("new.html", values=values, errors=errors, modes=[m for m in modes if "@" not in m], all_modes=MODES, dtypes=DTYPES,
+  return render_template("new.html", values=values, errors=errors, order=FORM_ORDER, modes=[m for m in modes if "@" not in m], all_modes=MODES, dtypes=DTYPES,
                          devices=info["devices"], device=device, probe_error=info.get("error"), searches=SEARCHES,
                          search=search if search in dict(SEARCHES) else "none", envs=envs, describe_env=describe_env,
                          tinygrad=tinygrad or "", columns=", ".join(m for m in modes if "@" in m)), status

@@ -13,9 +13,11 @@ from wino_core.spec import DTYPES, SpecError
 
 bp = Blueprint("sweeps", __name__)
 
+FORM_ORDER = ("model", "batch", "size", "dtype", "layers", "modes", "search", "device")  # as they appear: the first bad one takes the focus
+
 def render_form(values:dict, errors:dict, status:int=200):
   info = service.devices()
-  return render_template("sweep_new.html", values=values, errors=errors, models=MODELS, all_modes=MODES, dtypes=DTYPES,
+  return render_template("sweep_new.html", values=values, errors=errors, order=FORM_ORDER, models=MODELS, all_modes=MODES, dtypes=DTYPES,
                          devices=info["devices"], searches=SEARCHES, probe_error=info.get("error")), status
 
 def form_request(f) -> dict:

@@ -57,6 +57,12 @@ def test_api_errors_are_json_with_the_field(client, body, status, field):
   r = client.post("/api/compare", json=body)
   assert r.status_code == status and r.get_json()["field"] == field and r.get_json()["error"]
 
+def test_api_errors_name_the_fields_a_size_cap_blames_and_the_bound_broken(client):
+  r = client.post("/api/compare", json={"spec": {"h": 100000, "w": 100000}})
+  assert r.status_code == 400 and r.get_json()["field"] == "h" and "h and w make it too large" in r.get_json()["error"]
+  r = client.post("/api/compare", json={"repeat": -1})
+  assert r.status_code == 400 and r.get_json() == {"error": "repeat: must be at least 1, got -1", "field": "repeat"}
+
 def test_api_refuses_non_json(client):
   assert client.post("/api/compare", data="spec=1").status_code == 415
   r = client.post("/api/compare", data="{not json", content_type="application/json")

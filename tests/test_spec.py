@@ -39,7 +39,18 @@ def test_caps_refuse_big_tensors_and_flops_with_the_numbers():
   assert "FLOPs" in str(e.value) and f"{2**36:,}" in str(e.value)
   # the caps are configurable
   assert parse_spec({"batch": 4}, Caps(max_tensor_elements=4*16*32*32)).batch == 4
-  assert field_of({"batch": 5}, Caps(max_tensor_elements=4*16*32*32)) == "batch"
+  assert field_of({"batch": 4096}, Caps(max_tensor_elements=4*16*32*32)) == "batch"
+
+@pytest.mark.parametrize("raw,fields", [
+  ({"h": 100000, "w": 100000}, {"h", "w"}), ({"w": 10**7}, {"w"}), ({"batch": 64, "cin": 4096}, {"cin"}),
+  ({"cout": 2**20}, {"cout"}), ({"kernel": "3000x3000", "padding": 2000}, {"kernel"}), ({"padding": 100000}, {"padding"}),
+  ({"batch": 16, "cin": 512, "cout": 512}, {"cin", "cout"}),
+])
+def test_caps_blame_the_fields_that_make_it_too_large(raw, fields):
+  with pytest.raises(SpecError) as e: parse_spec(raw)
+  assert set(e.value.errors) == fields and e.value.field in fields
+  assert f"{' and '.join(sorted(fields))} make{'s' if len(fields) == 1 else ''} it too large" in str(e.value)
+  assert str(e.value).count("over the cap") == 1  # said once, for all the fields it names
 
 @pytest.mark.parametrize("raw", [
   {}, {"padding": [0, 1, 2, 3], "kernel": [5, 3], "bias": True, "dtype": "float16", "seed": 7},

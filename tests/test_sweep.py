@@ -42,7 +42,7 @@ def test_bad_requests_say_what_is_wrong():
                             ({"model": "custom", "layers": "a 2 3 3 1"}, "layers", "layer 1: needs 7 values"),
                             ({"model": "custom", "layers": "a 2 x 3 1 1 8"}, "layers", "layer 1 (a): cout: must be an integer"),
                             ({"model": "vgg16", "batch": 64}, "layer conv1_1", "over the cap"),
-                            ({"model": "resnet18", "size": 0}, "size", "must be in"),
+                            ({"model": "resnet18", "size": 0}, "size", "must be at least 1, got 0"),
                             ({"model": "resnet18", "dtype": "int8"}, "dtype", "must be one of"),
                             ({"model": "resnet18", "bogus": 1}, "bogus", "unknown field")]:
     with pytest.raises(SpecError) as e: parse_sweep(raw)

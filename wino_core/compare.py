@@ -74,9 +74,10 @@ def parse_request(raw:dict, *, caps:Caps|None=None, min_modes:int=1, max_repeat:
   return CompareRequest(spec, tuple(modes), device, tinygrad_version(), repeat, rerun, force_new, search, json.dumps(envs, sort_keys=True))
 
 def bounded_int(v, name:str, lo:int, hi:int) -> int:
-  if isinstance(v, bool) or not isinstance(v, (int, str)) or not re.fullmatch(r"\s*\+?[0-9]{1,18}\s*", str(v)):
+  if isinstance(v, bool) or not isinstance(v, (int, str)) or not re.fullmatch(r"\s*[+-]?[0-9]{1,18}\s*", str(v)):
     raise SpecError({name: f"must be an integer, got {str(v)[:40]!r}"})
-  if not lo <= (n:=int(v)) <= hi: raise SpecError({name: f"must be in {lo}..{hi}, got {n}"})
+  if (n:=int(v)) < lo: raise SpecError({name: f"must be at least {lo}, got {n}"})
+  if n > hi: raise SpecError({name: f"must be at most {hi}, got {n}"})
   return n
 
 def compare(spec:ConvSpec, modes:list[str]|tuple[str, ...], device:str, *, repeat:int=10, timeout_s:float|None=None,

@@ -19,7 +19,9 @@ class SpecError(ValueError):
   """Every field that is wrong, each with the rule it broke. str() is the first one, a single line."""
   def __init__(self, errors:dict[str, str]):
     self.errors = errors
-    super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+    fields: dict[str, list[str]] = {}  # a rule several fields broke together (a size cap) is said once
+    for k, v in errors.items(): fields.setdefault(v, []).append(k)
+    super().__init__("; ".join(f"{', '.join(ks)}: {v}" for v, ks in fields.items()))
   @property
   def field(self) -> str: return next(iter(self.errors))
 
@@ -147,7 +149,24 @@ def parse_spec(raw:dict, caps:Caps|None=None) -> ConvSpec:
     raise SpecError({field: f"the output is empty ({oh}×{ow}): {field} with its padding is smaller than the dilated kernel"})
   for name, shape in (("input", spec.input_shape), ("weight", spec.weight_shape), ("output", spec.output_shape)):
     if (n:=math.prod(shape)) > caps.max_tensor_elements:
-      raise SpecError({"cin" if name == "weight" else "batch": f"the {name} tensor {'x'.join(map(str, shape))} has {n:,} elements, "
-                       f"over the cap of {caps.max_tensor_elements:,}"})
-  if spec.flops > caps.max_flops: raise SpecError({"batch": f"the conv needs {spec.flops:,} FLOPs, over the cap of {caps.max_flops:,}"})
+      _too_large(_SIZE_FIELDS[name](spec), caps.max_tensor_elements, f"the {name} tensor {'x'.join(map(str, shape))} has {n:,} elements")
+  if spec.flops > caps.max_flops:
+    _too_large(_SIZE_FIELDS["flops"](spec), caps.max_flops // 2, f"the conv needs {spec.flops:,} FLOPs", caps.max_flops)
   return spec
+
+# each size a cap multiplies, with the field it comes from (an output size from its input size, or from the padding when that is larger)
+def _out_fields(s:ConvSpec) -> list[tuple[str, int]]:
+  (oh, ow), (pt, pb, pl, pr) = s.out_hw, s.padding
+  return [("h" if s.h >= pt + pb else "padding", oh), ("w" if s.w >= pl + pr else "padding", ow)]
+_SIZE_FIELDS = {
+  "input": lambda s: [("batch", s.batch), ("cin", s.cin), ("h", s.h), ("w", s.w)],
+  "weight": lambda s: [("cout", s.cout), ("cin", s.cin // s.groups), ("kernel", s.kernel[0]), ("kernel", s.kernel[1])],
+  "output": lambda s: [("batch", s.batch), ("cout", s.cout), *_out_fields(s)],
+  "flops": lambda s: [("batch", s.batch), ("cout", s.cout), *_out_fields(s), ("cin", s.cin // s.groups), ("kernel", s.kernel[0]), ("kernel", s.kernel[1])]}
+
+def _too_large(sizes:list[tuple[str, int]], cap:int, what:str, shown_cap:int|None=None):
+  """Blame the sizes over their even share of the cap (n ** len > cap): at least one is, since their product is over it."""
+  fields = sorted({f for f, n in sizes if n ** len(sizes) > cap}, key=FIELDS.index)
+  names = " and ".join(fields) if len(fields) < 3 else ", ".join(fields[:-1]) + " and " + fields[-1]
+  msg = f"{what}, over the cap of {shown_cap or cap:,}: {names} make{'s' if len(fields) == 1 else ''} it too large"
+  raise SpecError({f: msg for f in fields})
