@@ -39,6 +39,24 @@ def test_kernel_names_carry_their_axes(runs):
   assert [str(n) for n, _ in k["axes"]] == k["name"].split("_")[1:]
   assert {kind for _, kind in k["axes"]} & {"reduce", "unroll"}, "a conv kernel reduces over cin, ky, kx"
 
+def child_run(spec:ConvSpec, mode:str, **env) -> dict:
+  """One run of the child itself, in an environment of our own (what a server started with these variables gives it)."""
+  import json, os, subprocess, sys
+  req = {"spec": spec.to_dict(), "mode": mode, "device": "CPU", "repeat": 1, "warmup": 0}
+  p = subprocess.run([sys.executable, "-m", "wino_core.child"], input=json.dumps(req), capture_output=True, text=True, timeout=600,
+                     env={**os.environ, "CACHELEVEL": "0", "PARALLEL": "0", **env})
+  return json.loads(p.stdout.splitlines()[-1])["result"]
+
+def test_no_color_changes_no_result():
+  # axes, reduces and roles come from tinygrad's objects, not from the colour codes of its kernel names
+  spec = ConvSpec(batch=1, cin=3, cout=4, h=10, w=10)
+  plain, coloured = child_run(spec, "old", NO_COLOR="1"), child_run(spec, "old", NO_COLOR="0")
+  assert plain["status"] == coloured["status"] == "ok", (plain["message"], coloured["message"])
+  what = lambda r: [(k["name"], k["axes"], k["role"]) for k in r["kernels"]]
+  assert what(plain) == what(coloured)
+  assert sorted(k["role"] for k in plain["kernels"]) == ["batched product", "input transform", "output", "weight transform"]
+  for k in plain["kernels"]: assert [str(n) for n, _ in k["axes"]] == k["name"].split("_")[1:] and "\x1b" not in k["name"]
+
 def test_data_flow_of_old_links_its_kernels(runs):
   ks = runs[(0, "old")].kernels
   written = {b for k in ks for b in k["writes"]}

@@ -1,11 +1,12 @@
 """Capture what tinygrad generated: the LINEAR of CALLs a realize schedules, and each kernel in it."""
 from __future__ import annotations
-import contextlib, re, time
+import contextlib, time
+from dataclasses import replace
 from typing import Iterator
 
 from tinygrad.engine.realize import capturing
-from tinygrad.helpers import ansistrip, colored
-from tinygrad.uop.ops import Ops, UOp, axis_colors
+from tinygrad.helpers import ansistrip
+from tinygrad.uop.ops import AxisType, Ops, UOp
 
 class LinearCapture:
   """tinygrad's capture hook (the one TinyJit uses): while installed, a realize hands its schedule here
@@ -36,11 +37,35 @@ class CompilerClock:
     return self
   def __exit__(self, *exc): del self.compiler.compile  # drop the instance attribute: the class's method shows again
 
-# the colour of each number in a kernel name says which kind of axis it is (tinygrad's axis_colors)
-_AXIS_BY_CODE = {re.match(r"\x1b\[(\d+)m", colored("x", c)).group(1): t.name.lower() for t, c in axis_colors.items()}
-def kernel_axes(colored_name:str) -> list[list]:
-  """[[size, axis kind], ...] read off tinygrad's coloured kernel name, e.g. r_8_6_6_32_2_2_2."""
-  return [[int(n), _AXIS_BY_CODE.get(code, "loop")] for code, n in re.findall(r"\x1b\[(\d+)m(\d+)\x1b\[0m", colored_name)]
+def optimized_ast(sink:UOp, applied_opts:tuple, renderer) -> UOp:
+  """A kernel's AST right after tinygrad applied its opts, the one its name is made from: tinygrad's codegen up to
+  apply_opts, replayed on the scheduled SINK with the opts the compiled program got (so it is the same whether they
+  came from the heuristics, BEAM or NOOPT)."""
+  import tinygrad.codegen as codegen
+  if sink.tag is not None: return sink  # codegen does not optimize a tagged SINK
+  class Reached(Exception): pass
+  apply_opts = codegen.apply_opts
+  def apply_then_stop(ast:UOp, ren, beam:int=0):
+    raise Reached(apply_opts(ast.replace(arg=replace(ast.arg, opts_to_apply=tuple(applied_opts))), ren))
+  codegen.apply_opts = apply_then_stop
+  try: codegen.full_rewrite_to_sink(sink, renderer, optimize=True)
+  except Reached as r: return r.args[0]
+  finally: codegen.apply_opts = apply_opts
+  raise RuntimeError("tinygrad's codegen never reached apply_opts")
+
+def _axis_kind(t:AxisType) -> str: return "loop" if t in (AxisType.WEAK, AxisType.LOOP) else t.name.lower()
+
+def kernel_axes(opt_ast:UOp, renderer) -> list[list]:
+  """[[size, axis kind], ...] in the order of tinygrad's kernel name (r_8_6_6_32_2_2_2): the launch dimensions the AST
+  already has, then its ranges as tinygrad's Scheduler orders them, each with its AxisType."""
+  from tinygrad.codegen.opt.postrange import Scheduler
+  specials = sorted((u for u in opt_ast.toposort() if u.op is Ops.SPECIAL), key=lambda u: u.arg)
+  return [[int(u.vmax)+1, "global" if u.arg[0] == "g" else "local"] for u in specials] + \
+         [[int(r.vmax)+1, _axis_kind(r.arg[-1])] for r in Scheduler(opt_ast, renderer).rngs]
+
+def reduces(sink:UOp) -> bool:
+  """Does the kernel accumulate? (tinygrad names such a kernel r_..., after the REDUCE in its AST)"""
+  return any(u.op is Ops.REDUCE for u in sink.toposort())
 
 _LANGUAGES = {"Clang": "c", "CUDA": "cuda", "Metal": "metal", "OpenCL": "opencl", "PTX": "ptx", "LLVM": "llvm", "HIP": "hip",
               "AMD": "hip", "WGSL": "wgsl", "QCOM": "opencl", "IntelRenderer": "opencl"}
@@ -57,6 +82,9 @@ def kernel_role(reads:set[str], writes_output:bool, is_reduce:bool) -> str:
   return "other"
 
 def program_calls(linear:UOp) -> list[UOp]: return [c for c in linear.src if c.op is Ops.CALL and c.src[0].op is Ops.PROGRAM]
+def scheduled_calls(linear:UOp) -> list[UOp]:
+  """The kernels of a LINEAR before compile_linear, each CALL's SINK as scheduled: the same order as program_calls of the compiled one."""
+  return [c for c in linear.src if c.op is Ops.CALL and c.src[0].op is Ops.SINK]
 
 class BufferTable:
   """Names every buffer a schedule touches: x (input), w (weight, bias), out (the conv's result), tmp (intermediates),
@@ -75,19 +103,22 @@ def capped_source(src:str) -> dict:
   return {"source": src[:MAX_SOURCE_CHARS] + f"\n/* wino-dash: source cut at {MAX_SOURCE_CHARS:,} of {len(src):,} characters */\n",
           "source_truncated": len(src)}
 
-def describe_kernel(call:UOp, buffers:BufferTable, language:str) -> dict:
-  """One compiled kernel as plain JSON (times are filled in by the caller)."""
+def describe_kernel(call:UOp, scheduled:UOp, buffers:BufferTable, renderer) -> dict:
+  """One compiled kernel as plain JSON (times are filled in by the caller). scheduled: its SINK before codegen; axes, the
+  reduce and the opts come from tinygrad's objects, never from the (coloured) name."""
   prg = call.src[0]
   info, sink = prg.arg, prg.src[0]
+  applied = getattr(sink.arg, "applied_opts", ())
   bufs = [call.src[1+g] for g in info.globals]
   reads = {buffers.role(bufs[i]) for i in info.ins}
   writes_output = any(buffers.role(bufs[i]) == "out" for i in info.outs)
   est = sink.arg.estimates
   name = ansistrip(info.name)
   from wino_core.search import opts_json
-  return {"name": name, "axes": kernel_axes(info.name), "role": kernel_role(reads, writes_output, name.startswith("r_")),
-          "opts": opts_json(getattr(sink.arg, "applied_opts", ())),  # the optimizations the kernel got (heuristics, BEAM or none)
-          **capped_source(next(s.arg for s in prg.src if s.op is Ops.SOURCE)), "language": language,
+  return {"name": name, "axes": kernel_axes(optimized_ast(scheduled, applied, renderer), renderer),
+          "role": kernel_role(reads, writes_output, reduces(scheduled)),
+          "opts": opts_json(applied),  # the optimizations the kernel got (heuristics, BEAM or none)
+          **capped_source(next(s.arg for s in prg.src if s.op is Ops.SOURCE)), "language": language_of(renderer),
           "global_size": list(info.global_size) if info.global_size is not None else None,
           "local_size": list(info.local_size) if info.local_size is not None else None,
           "ops": int(est.ops) if est is not None and isinstance(est.ops, int) else None,

@@ -42,7 +42,7 @@ def run(req:dict, out) -> dict:
   from tinygrad import Tensor, Device
   from tinygrad.engine.realize import compile_linear, run_linear, time_call
   from tinygrad.helpers import Context
-  from wino_core.capture import LinearCapture, CompilerClock, BufferTable, describe_kernel, program_calls, language_of
+  from wino_core.capture import LinearCapture, CompilerClock, BufferTable, describe_kernel, program_calls, scheduled_calls
   from wino_core.reference import conv2d_reference, max_errors
   from wino_core.graphs import run_graphs
   version = getattr(tinygrad, "__version__", None) or _dist_version()
@@ -98,8 +98,7 @@ def run(req:dict, out) -> dict:
     sums.append(sum(run_times))
 
   buffers = BufferTable({x.uop.buffer: "x", w.uop.buffer: "w", result_t.uop.buffer: "out", **({b.uop.buffer: "w"} if b is not None else {})})
-  language = language_of(dev.renderer)
-  kernels = [describe_kernel(c, buffers, language) | {"time_s": _summary(ts)} for c, ts in zip(calls, per_kernel)]
+  kernels = [describe_kernel(c, s.src[0], buffers, dev.renderer) | {"time_s": _summary(ts)} for c, s, ts in zip(calls, scheduled_calls(linear), per_kernel)]
   if search_info is not None and len(search_info) == len(kernels):  # one searched SINK per compiled kernel, in launch order
     for k, si in zip(kernels, search_info): k["search"] = si
   # after timing, so nothing timed changes: a few toposorts of graphs of hundreds of nodes
