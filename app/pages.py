@@ -26,19 +26,20 @@ SEARCHES = (("none", "none: tinygrad's heuristics"), *((f"beam={n}", f"BEAM={n}"
 FORM_ORDER = (*FIELDS, "modes", "tinygrad", "search", "device")  # the form's fields as they appear: the first bad one takes the focus
 
 def render_form(values:dict, errors:dict, modes, device:str|None, status:int=200, search:str="none", tinygrad:str|None=None):
-  """`modes`: columns; the plain ones tick the mode boxes, `mode@env` ones go to the "more columns" field."""
-  from wino_core.columns import describe_env
+  """`modes`: columns; the plain ones tick the mode boxes, `mode@env` and `mode+NAME=VALUE` ones go to the "more columns" field."""
+  from wino_core.columns import describe_env, is_plain
   info = service.devices()
   envs = service.tinygrad_envs()
-  return render_template("new.html", values=values, errors=errors, order=FORM_ORDER, modes=[m for m in modes if "@" not in m], all_modes=MODES, dtypes=DTYPES,
+  return render_template("new.html", values=values, errors=errors, order=FORM_ORDER, modes=[m for m in modes if is_plain(m)], all_modes=MODES, dtypes=DTYPES,
                          devices=info["devices"], device=device, probe_error=info.get("error"), searches=SEARCHES,
                          search=search if search in dict(SEARCHES) else "none", envs=envs, describe_env=describe_env,
-                         tinygrad=tinygrad or "", columns=", ".join(m for m in modes if "@" in m)), status
+                         tinygrad=tinygrad or "", columns=", ".join(m for m in modes if not is_plain(m))), status
 
 @bp.get("/")
 def new():
   """The form, prefilled from the query (a shared link, "edit and compare") or with the seeds' shape."""
-  modes = [m for m in request.args.get("modes", "").split(",") if m.partition("@")[0] in MODES] or list(MODES)
+  from wino_core.columns import split
+  modes = [m for m in request.args.get("modes", "").split(",") if split(m)[0] in MODES] or list(MODES)
   try: values, errors = form_defaults(ConvSpec.from_query(request.query_string.decode()) if request.args else None), {}
   except SpecError as e: values, errors = {**form_defaults(), **{k: v for k, v in request.args.items() if k in FIELDS}}, e.errors
   return render_form(values, errors, modes, request.args.get("device"), 400 if errors else 200, request.args.get("search", "none"),
@@ -48,7 +49,7 @@ def new():
 def submit():
   f = request.form
   raw_spec = {k: f[k] for k in FIELDS if k in f and k != "bias"} | {"bias": "bias" in f}  # a missing field takes its default
-  columns = [c.strip() for c in f.get("columns", "").split(",") if c.strip()]  # "more columns": mode@env, ...
+  columns = [c.strip() for c in f.get("columns", "").split(",") if c.strip()]  # "more columns": mode@env+NAME=VALUE, ...
   raw = {"spec": raw_spec, "modes": f.getlist("modes") + columns, "device": f.get("device") or None, "force_new": "force_new" in f,
          "search": f.get("search") or None, "tinygrad": f.get("tinygrad") or None}
   if f.get("rerun"): raw["rerun"] = time.time_ns() // 1_000_000  # a re-run gets a permalink of its own

@@ -10,6 +10,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from wino_core.columns import split
 from wino_core.diff import diff_kernels, pair_kernels
 from wino_core.peaks import peak_for, roofline
 from wino_core.spec import parse_spec
@@ -135,7 +136,7 @@ def roofline_chart(runs:dict, peak:dict|None, model:str|None) -> dict:
     pts = [(k, rf) for k in r.get("kernels", []) if (rf:=roofline(k, None))]
     if pts: traces.append({"type": "scatter", "mode": "markers", "name": mode, "x": [rf["intensity"] for _, rf in pts],
                            "y": [rf["flops"] for _, rf in pts], "text": [f"{k['name']} ({k.get('role', '')})" for k, _ in pts],
-                           "marker": {"size": 10, "color": MODE_COLOURS.get(mode.split("@")[0])},
+                           "marker": {"size": 10, "color": MODE_COLOURS.get(split(mode)[0])},
                            "hovertemplate": "%{text}<br>%{x:.2f} FLOP/byte · %{y:.3s}FLOP/s<extra>" + mode + "</extra>"})
   if peak and traces:
     xs = [x for t in traces for x in t["x"]]

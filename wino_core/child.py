@@ -28,6 +28,11 @@ def _summary(ts:list[float]) -> dict:
   return {"min": min(ts), "median": statistics.median(ts), "max": max(ts), "samples": ts}
 
 def run(req:dict, out) -> dict:
+  """A column's context variables (+NAME=VALUE) hold for the whole run: inputs, schedule, compile, timing."""
+  from wino_core.tinygrad_compat import column_context
+  with column_context(req.get("vars") or {}): return _run(req, out)
+
+def _run(req:dict, out) -> dict:
   from wino_core.spec import parse_spec
   from wino_core.result import RunResult
   spec, mode, device = parse_spec(req["spec"]), req["mode"], req["device"]
@@ -72,7 +77,8 @@ def run(req:dict, out) -> dict:
                                                      budget_s=float(600 if req.get("search_budget_s") is None else req["search_budget_s"]), on_progress=lambda p: emit(out, phase=p))
     except SearchBudgetExceeded as e: return RunResult(status="timeout", message=str(e), **base).to_dict()
     emit(out, phase="compiling")
-  with CompilerClock(dev.compiler) as clock, Context(NOOPT=int(search.noopt)):
+  # NOOPT from the search setting, else the column's own (tinygrad's default when it sets none)
+  with CompilerClock(dev.compiler) as clock, Context(NOOPT=int(search.noopt or int((req.get("vars") or {}).get("NOOPT", 0)))):
     st = time.perf_counter()
     compiled = compile_linear(linear)
     t_compile = time.perf_counter() - st
@@ -103,6 +109,7 @@ def run(req:dict, out) -> dict:
     for k, si in zip(kernels, search_info): k["search"] = si
   # after timing, so nothing timed changes: a few toposorts of graphs of hundreds of nodes
   graphs = run_graphs(linear, kernels, buffers, {t.uop.buffer: t.shape for t in (x, w, b, result_t) if t is not None}, report.rewrites())
+  if winograd is None and req.get("vars"): winograd = flag_report(spec, kernels, req["vars"])
   message = (winograd or {}).get("reason") or ""
   return RunResult(status="ok", message=message, kernels=kernels, compile_s=t_schedule + t_compile,
                    compile_split_s={"schedule": t_schedule, **({"search": t_search} if search.beam else {}),
@@ -110,6 +117,21 @@ def run(req:dict, out) -> dict:
                    search=search.to_dict(),
                    first_run_s=first_run, kernel_time_s=_summary(sums) if sums else None,
                    max_abs_err=abs_err, max_rel_err=rel_err, winograd=winograd, graphs=graphs, **base).to_dict()
+
+WINOGRAD_ROLES = ("weight transform", "input transform", "batched product")
+
+def flag_report(spec, kernels:list[dict], variables:dict[str, str]) -> dict:
+  """Did a column's flags (a pull request's rule behind WINO=1, WINO_GRAPH=1, ...) turn the conv into a Winograd? Read
+  off what tinygrad made: transform kernels, or fewer operations than the direct conv's multiply-adds."""
+  flags = " ".join(f"{k}={v}" for k, v in sorted(variables.items()))
+  roles = [k["role"] for k in kernels]
+  ops = sum(k["ops"] or 0 for k in kernels) if all(k.get("ops") is not None for k in kernels) else None
+  direct = spec.flops  # 2 * multiply-adds of the direct conv
+  said = f"{len(kernels)} kernel{'s' if len(kernels) != 1 else ''} ({', '.join(roles)})" + (f", {ops/direct:.2f}× the direct conv's operations" if ops else "")
+  if any(r in WINOGRAD_ROLES for r in roles): return {"fired": True, "reason": f"with {flags}: Winograd transforms among {said}", "rewrites": []}
+  if ops is not None and ops < 0.8 * direct:
+    return {"fired": True, "reason": f"with {flags}: {said}: a Winograd fused into the conv's kernel (fewer operations, no transform kernels)", "rewrites": []}
+  return {"fired": False, "reason": f"with {flags}: {said}: the conv stayed direct", "rewrites": []}
 
 def _timer(time_call, call, var_vals):
   """Kernel times, one per next(): tinygrad 0.14's time_call is such a generator; before it, each call timed once."""

@@ -12,8 +12,9 @@ def _compare_args(p:argparse.ArgumentParser):
   p.add_argument("--padding", default="1", metavar="P|PH,PW|T,B,L,R")
   p.add_argument("--bias", action="store_true")
   p.add_argument("--dtype", default=d.dtype, metavar="float32|float16")
-  p.add_argument("--modes", default="baseline,old,new", metavar="MODE[@TINYGRAD],...",
-                 help="columns: baseline, old, new, each on the pinned tinygrad or on an environment (old@0.13.0,old)")
+  p.add_argument("--modes", default="baseline,old,new", metavar="MODE[@TINYGRAD][+NAME=VALUE...],...",
+                 help="columns: baseline, old, new, each on the pinned tinygrad or on an environment (old@0.13.0,old), "
+                      "with tinygrad context variables set in its run only (baseline@pr-12763+WINO=1, baseline+NOOPT=1)")
   p.add_argument("--tinygrad", default=None, metavar="NAME", help="the tinygrad environment of every column that names none "
                  "(default: the pinned one; `wino-dash tinygrad list` shows the others)")
   p.add_argument("--db", default=None, help="the tinygrad environments are those beside this SQLite file (default: the instance folder's)")
@@ -47,7 +48,7 @@ def print_table(cmp:dict, out=sys.stdout):
 
 def cmd_compare(a) -> int:
   from app import default_database
-  from wino_core.columns import available_envs, named_envs, parse_columns
+  from wino_core.columns import available_envs, local_var_types, named_envs, parse_columns
   from wino_core.compare import compare
   from wino_core.envs import envs_home
   from wino_core.devices import check_device, default_device, tinygrad_version
@@ -58,7 +59,8 @@ def cmd_compare(a) -> int:
   try:
     from wino_core.search import parse_search, user_cache_path
     home = envs_home(a.db or default_database())
-    spec, (modes, envs) = parse_spec(raw), parse_columns(a.modes, available_envs(home, named_envs(a.modes, a.tinygrad)), tinygrad_version(), a.tinygrad)
+    known = available_envs(home, named_envs(a.modes, a.tinygrad))
+    spec, (modes, envs) = parse_spec(raw), parse_columns(a.modes, known, tinygrad_version(), a.tinygrad, local_var_types(home, known))
     search = parse_search({"beam": a.beam} if a.beam else {"noopt": True} if a.noopt else None)
     if a.repeat < 1 or a.repeat > 1000: raise SpecError({"repeat": f"must be in 1..1000, got {a.repeat}"})
     device = a.device or default_device()
@@ -195,9 +197,12 @@ def cmd_worker(a) -> int:
 def _tinygrad_args(sub):
   t = sub.add_parser("tinygrad", help="tinygrad environments beside the pinned one: other releases (a venv each) and checkouts")
   tsub = t.add_subparsers(dest="action", required=True)
-  add = tsub.add_parser("add", help="install a release (add 0.13.0) or register a checkout in place (add --path DIR --name NAME)")
+  add = tsub.add_parser("add", help="install a release (add 0.13.0), register a checkout in place (add --path DIR --name NAME), "
+                       "or make one at a git ref (add --git CLONE_OR_URL --ref REF --name NAME)")
   add.add_argument("version", nargs="?", help="a tinygrad release on the package index, e.g. 0.13.0")
   add.add_argument("--path", default=None, metavar="DIR", help="a checkout: the directory holding the tinygrad package (a clone's root); never copied")
+  add.add_argument("--git", default=None, metavar="PATH_OR_URL", help="a repository (a local clone works offline) to make a checkout of --ref from")
+  add.add_argument("--ref", default=None, help="with --git: a branch, tag, commit or ref, e.g. refs/pull/12763/head")
   add.add_argument("--name", default=None, help="the checkout's name, e.g. pr-1234")
   ls = tsub.add_parser("list", help="the environments: name, kind, version, and a checkout's path, commit, branch, changes")
   ls.add_argument("--json", action="store_true", help="one JSON object: {home, envs: [identity + python], failed: [{name, error}]}")
@@ -222,7 +227,13 @@ def cmd_tinygrad(a) -> int:
     return 2
 
 def _tinygrad_add(a, home:str) -> int:
-  from wino_core.envs import EnvError, add_checkout, add_release, identity
+  from wino_core.envs import EnvError, add_checkout, add_git, add_release, identity
+  if a.git is not None or a.ref is not None:
+    if a.version or a.path: raise EnvError("--git makes a checkout of its own: give no VERSION or --path with it")
+    if not (a.git and a.ref and a.name): raise EnvError("a checkout at a git ref needs all three: --git CLONE_OR_URL --ref REF --name NAME")
+    env = add_git(home, a.git, a.ref, a.name, log=lambda line: print(line, file=sys.stderr, flush=True))
+    print(f"added {env.name}: {_describe(identity(env))}")
+    return 0
   if a.path is not None:
     if a.version: raise EnvError(f"give a VERSION or --path DIR --name NAME, not both (got {a.version} and --path {a.path})")
     if not a.name: raise EnvError("a checkout needs a name: --path DIR --name NAME (e.g. --name pr-1234)")
@@ -241,7 +252,8 @@ def _describe(ident:dict) -> str:
   if ident["kind"] != "checkout": return f"{ident['kind']}, tinygrad {version}"
   if ident["commit"] is None: state = f"not in git, files {ident['diff_hash']}"
   else:
-    state = f"{ident['commit'][:12]} on {ident['branch'] or 'a detached HEAD'}, " + (f"dirty (changes {ident['diff_hash']})" if ident["dirty"] else "clean")
+    on = ident["branch"] or (f"ref {ident['ref']}" if ident.get("ref") else "a detached HEAD")
+    state = f"{ident['commit'][:12]} on {on}, " + (f"dirty (changes {ident['diff_hash']})" if ident["dirty"] else "clean")
   return f"checkout at {ident['path']}, tinygrad {version}, {state}"
 
 def _tinygrad_list(a, home:str) -> int:

@@ -4,7 +4,7 @@ import hashlib, json, re
 from dataclasses import dataclass
 from typing import Callable
 
-from wino_core.columns import available_envs, named_envs, parse_columns, split, verdict_pairs
+from wino_core.columns import available_envs, local_var_types, named_envs, parse_columns, split, variables, verdict_pairs
 from wino_core.devices import tinygrad_version
 from wino_core.result import MODES, RunResult, comparison_dict
 from wino_core.run import run_mode
@@ -62,7 +62,8 @@ def parse_request(raw:dict, *, caps:Caps|None=None, min_modes:int=1, max_repeat:
   device = raw.get("device") or default_device(devices)
   info = next((d for d in devices or [] if d["name"] == device), {}) if isinstance(device, str) else {}
   known = info["tinygrad_envs"] if "tinygrad_envs" in info else available_envs(envs_home, named_envs(raw.get("modes", []), raw.get("tinygrad")))
-  modes, envs = field(lambda: parse_columns(raw.get("modes", list(MODES)), known, tinygrad_version(), raw.get("tinygrad"))) or (None, {})
+  var_types = local_var_types(envs_home, known, pinned_only="tinygrad_envs" in info)
+  modes, envs = field(lambda: parse_columns(raw.get("modes", list(MODES)), known, tinygrad_version(), raw.get("tinygrad"), var_types)) or (None, {})
   if modes is not None and len(modes) < min_modes: errors["modes"] = f"choose at least {min_modes} columns (modes, or a mode on two tinygrads)"
   repeat, rerun = (field(lambda k=k, d=d, lo=lo, hi=hi: bounded_int(raw.get(k, d), k, lo, hi)) for k, d, lo, hi in
                    (("repeat", 10, 1, max_repeat), ("rerun", 0, 0, 2**53)))
@@ -95,7 +96,7 @@ def compare(spec:ConvSpec, modes:list[str]|tuple[str, ...], device:str, *, repea
     env, problem = _environment(env_name, (envs or {}).get(env_name), envs_home) if env_name else (None, None)
     if problem: runs[column] = RunResult(mode=mode, status="error", message=problem, device=device, tinygrad=env_name)
     else:
-      runs[column] = run_mode(spec, mode, device, repeat=repeat, force_new=force_new, search=search, **(search_options or {}),
+      runs[column] = run_mode(spec, mode, device, repeat=repeat, force_new=force_new, search=search, **(search_options or {}), variables=variables(column),
                               on_phase=(lambda p, c=column: on_progress(c, p)) if on_progress else None, env=env, **kw)
       if env_name: runs[column].tinygrad = env_name
     if on_progress: on_progress(column, runs[column].status)

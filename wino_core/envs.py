@@ -24,6 +24,7 @@ class Env:
   python: str
   path: str|None = None  # checkout: the directory that contains the `tinygrad` package
   version: str|None = None  # pinned, release
+  ref: str|None = None  # a checkout wino-dash made at a git ref (add_git): the ref it was asked for
   def child_env(self) -> dict[str, str]:
     """Variables to add to a child's environment. They replace any PYTHONPATH of the caller's: a tinygrad on it would
     shadow this environment's own."""
@@ -67,7 +68,7 @@ def _locked(home:str):
 def _to_env(home:str, e:dict) -> Env:
   if e["kind"] == "release":
     return Env(name=e["name"], kind="release", python=venv_python(os.path.join(release_dir(home, e["version"]), "venv")), version=e["version"])
-  return Env(name=e["name"], kind="checkout", python=sys.executable, path=e["path"])
+  return Env(name=e["name"], kind="checkout", python=sys.executable, path=e["path"], ref=(e.get("git") or {}).get("ref"))
 
 def _failure(e:dict) -> str:
   return f"tinygrad {e['name']} failed to install: {e['failed']}; run `wino-dash tinygrad add {e['version']}` again"
@@ -169,8 +170,9 @@ def _install(venv:str, version:str, log:Callable[[str], None]) -> str|None:
   log(f"tinygrad {got} imports in {python}")
   return None
 
-def add_checkout(home:str, path:str, name:str) -> Env:
-  """Registers a checkout used in place (never copied): `path` is the directory that contains the tinygrad package."""
+def add_checkout(home:str, path:str, name:str, git:dict|None=None) -> Env:
+  """Registers a checkout used in place (never copied): `path` is the directory that contains the tinygrad package.
+  `git`: where add_git made it from (source, ref, commit)."""
   check_name(name)
   path = os.path.abspath(os.path.expanduser(path))
   if not os.path.isfile(os.path.join(path, "tinygrad", "__init__.py")):
@@ -180,12 +182,56 @@ def add_checkout(home:str, path:str, name:str) -> Env:
   with _locked(home):
     _check_free(home, name)
     entries = _load(home)
-    entries.append({"name": name, "kind": "checkout", "path": path, "when": time.time()})
+    entries.append({"name": name, "kind": "checkout", "path": path, "when": time.time(), **({"git": git} if git else {})})
     _save(home, entries)
   return get_env(home, name)
 
+def git_dir(home:str) -> str: return os.path.join(home, "git")
+def worktree_dir(home:str, name:str) -> str: return os.path.join(home, "worktrees", name)
+
+def add_git(home:str, source:str, ref:str, name:str, log:Callable[[str], None]=lambda line: None) -> Env:
+  """A checkout of `ref` (a branch, tag, commit or any ref such as refs/pull/12763/head) of the repository at `source`
+  (a local clone's directory, or a URL), made by wino-dash as a git worktree at <home>/worktrees/<name>, then
+  registered like any checkout. The commit's objects come into one bare repository of its own, <home>/git, with a
+  shallow `git fetch`, so a local clone works offline and the clone itself is never changed. Removing the environment removes the worktree."""
+  check_name(name)
+  if not isinstance(ref, str) or not ref.strip() or ref.startswith("-"): raise EnvError(f"bad git ref {ref!r}: give a branch, tag, commit or ref")
+  if not isinstance(source, str) or not source.strip() or source.startswith("-"): raise EnvError(f"bad repository {source!r}: give a clone's directory or a URL")
+  with _locked(home): _check_free(home, name)
+  local = os.path.isdir(os.path.expanduser(source))
+  if local:
+    source = os.path.abspath(os.path.expanduser(source))
+    if _git(source, "rev-parse", "--git-dir") is None: raise EnvError(f"{source} is not a git repository")
+  repo, where = git_dir(home), worktree_dir(home, name)
+  if os.path.exists(where): raise EnvError(f"{where} exists already: remove it, or pick another name")
+  if not os.path.isdir(repo): _git_or_fail(os.path.dirname(repo), log, "init", "--bare", "-q", repo)
+  # fetched under a ref of our own per environment: git gc keeps it, and two environments never overwrite each other's
+  mine = f"refs/wino-dash/{name}"
+  # --depth 1: the commit's own tree is all a checkout needs (quick from a URL, and a clone missing old objects still works)
+  _git_or_fail(repo, log, "fetch", "--depth", "1", "--no-tags", "--force", source, f"+{ref}:{mine}",
+               what=f"{ref} is not in {source}" + (" (fetch it into that clone first, e.g. `git fetch origin " + ref + "`)" if local else ""))
+  commit = (_git(repo, "rev-parse", "--verify", f"{mine}^{{commit}}") or b"").decode().strip()
+  if not commit: raise EnvError(f"{ref} in {source} is not a commit")
+  _git_or_fail(repo, log, "worktree", "add", "--detach", "--force", where, commit)
+  try: env = add_checkout(home, where, name, git={"source": source, "ref": ref, "commit": commit})
+  except BaseException:
+    _git(repo, "worktree", "remove", "--force", where)
+    raise
+  log(f"{name}: {ref} of {source} is commit {commit}, checked out at {where}")
+  return env
+
+def _git_or_fail(cwd:str, log:Callable[[str], None], *args:str, what:str|None=None):
+  log(f"$ git {' '.join(args)}")
+  try: r = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=3600)
+  except FileNotFoundError: raise EnvError("git is not installed here") from None
+  except subprocess.TimeoutExpired: raise EnvError(f"git {args[0]} took over an hour and was stopped") from None
+  if r.returncode != 0:
+    tail = [l.strip() for l in r.stderr.splitlines() if l.strip()]
+    raise EnvError(what or f"git {args[0]} failed: {tail[-1] if tail else f'exit code {r.returncode}'}")
+
 def remove(home:str, name:str) -> None:
-  """Forgets an environment; a release's venv goes with it, a checkout's files are left alone."""
+  """Forgets an environment; a release's venv goes with it, and a checkout wino-dash made (add_git) its worktree; a
+  checkout registered in place keeps its files."""
   if name == PINNED: raise EnvError(f"{name} is the installed (pinned) tinygrad: it cannot be removed")
   unknown = EnvError(f"unknown tinygrad environment {name!r}: known are {_known(home)}")
   if not any(e["name"] == name for e in _load(home)): raise unknown  # before the lock, which would create the home
@@ -195,6 +241,30 @@ def remove(home:str, name:str) -> None:
     if e is None: raise unknown  # removed meanwhile by another process
     _save(home, [x for x in entries if x is not e])
   if e["kind"] == "release": shutil.rmtree(release_dir(home, e["version"]), ignore_errors=True)
+  if e.get("git"):
+    _git(git_dir(home), "worktree", "remove", "--force", e["path"])
+    _git(git_dir(home), "update-ref", "-d", f"refs/wino-dash/{name}")
+
+# ***** context variables: the names a column may set (+NAME=VALUE), asked of the environment's own Python *****
+
+_CONTEXT_VARS: dict[str, dict[str, str]] = {}  # per identity: a checkout edited since is asked again
+
+def context_vars(env:Env, ident:dict|None=None) -> dict[str, str]:
+  """name -> "int" | "str" of every ContextVar that environment's tinygrad defines (wino_core/tinygrad_compat.py,
+  run with its Python: a second or so, once per identity). `ident`: its identity if already taken."""
+  key = json.dumps([env.python, env.path, ident if ident is not None else identity(env)], sort_keys=True)
+  if key in _CONTEXT_VARS: return _CONTEXT_VARS[key]
+  clean = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+  try:
+    r = subprocess.run([env.python, "-m", "wino_core.tinygrad_compat"], capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                       env={**clean, **env.child_env()}, cwd=PROJECT_ROOT, timeout=120)
+    names = json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 and r.stdout.strip() else None
+  except (OSError, subprocess.TimeoutExpired, ValueError) as e: r, names = e, None
+  if not isinstance(names, dict):
+    tail = [l.strip() for l in getattr(r, "stderr", str(r)).splitlines() if l.strip()]
+    raise EnvError(f"could not list tinygrad {env.name}'s context variables: {tail[-1][:300] if tail else r}")
+  _CONTEXT_VARS[key] = names
+  return names
 
 # ***** identity: what exactly an environment's tinygrad is, taken now *****
 
@@ -206,7 +276,8 @@ def identity(env:Env) -> dict:
   init = os.path.join(env.path, "tinygrad", "__init__.py")
   if not os.path.isfile(init):
     raise EnvError(f"checkout {env.name} is gone: {env.path} has no tinygrad/__init__.py any more (`wino-dash tinygrad remove {env.name}`)")
-  out.update(version=_init_version(init), path=env.path, commit=None, branch=None, dirty=None, diff_hash=None, url=None)
+  out.update(version=_init_version(init) or _pyproject_version(os.path.join(env.path, "pyproject.toml")), path=env.path, commit=None, branch=None, dirty=None, diff_hash=None, url=None,
+             **({"ref": env.ref} if env.ref else {}))  # only checkouts made at a ref: other ids stay
   commit = _git(env.path, "rev-parse", "HEAD")
   # the package must be tracked: a tinygrad copied into some other repository is not that repository's commit
   if commit is None or _git(env.path, "ls-files", "--error-unmatch", "tinygrad/__init__.py") is None:
@@ -255,6 +326,13 @@ def _tree_hash(pkg:str) -> str:
 def _init_version(init:str) -> str|None:
   with open(init, encoding="utf-8", errors="replace") as f:
     m = re.search(r"^__version__\s*=\s*['\"]([^'\"]+)['\"]", f.read(), re.M)
+  return m.group(1) if m else None
+
+def _pyproject_version(path:str) -> str|None:
+  """tinygrads of the 0.11 era say their version only in pyproject.toml."""
+  try:
+    with open(path, encoding="utf-8", errors="replace") as f: m = re.search(r"^version\s*=\s*['\"]([^'\"]+)['\"]", f.read(), re.M)
+  except OSError: return None
   return m.group(1) if m else None
 
 def _github_url(path:str, commit:str) -> str|None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from wino_core.capture import LinearCapture, program_calls
 from wino_core.child import build_conv, make_inputs
+from wino_core.columns import split
 from wino_core.reference import conv2d_reference, max_errors
 from wino_core.spec import ConvSpec
 
@@ -33,7 +34,11 @@ _MAIN = '''def new_winograd():
 
 MODES = {"baseline": contextlib.nullcontext, "old": lambda: Context(WINO=1), "new": new_winograd}
 
-def run(mode:str, show_source:bool):
+def run(mode:str, show_source:bool, variables:dict[str, str]):
+  # the column's tinygrad context variables (+NAME=VALUE), for the whole run
+  with Context(**{k: int(v) if v.lstrip("-").isdigit() else v for k, v in variables.items()}): run_mode(mode, show_source)
+
+def run_mode(mode:str, show_source:bool):
   xn, wn, bn = make_inputs(SPEC)
   x, w = Tensor(xn, device=DEVICE).realize(), Tensor(wn, device=DEVICE).realize()
   b = Tensor(bn, device=DEVICE).realize() if bn is not None else None
@@ -66,6 +71,7 @@ def main() -> int:
   p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   p.add_argument("--source", action="store_true", help="print each kernel's generated source")
   p.add_argument("--mode", choices=list(MODES), help="run this one mode in this process")
+  p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a tinygrad context variable for --mode's run")
   p.add_argument("--tinygrad", action="append", default=[], metavar="NAME=PYTHON|CHECKOUT",
                  help="where a column's other tinygrad is: a Python that has it installed, or a checkout's directory")
   args = p.parse_args()
@@ -74,12 +80,13 @@ def main() -> int:
     print("== new: NEW is not available: this script was written without wino_core/winograd.py")
     return 0
   if args.mode:
-    run(args.mode, args.source)
+    run(args.mode, args.source, dict(v.split("=", 1) for v in args.set))
     return 0
   print(f"tinygrad {version('tinygrad')}", flush=True)
   failed = False
   for column in RUN_MODES:
-    mode, _, env = column.partition("@")
+    head, *assigns = column.split("+")  # MODE[@TINYGRAD][+NAME=VALUE...]
+    mode, _, env = head.partition("@")
     python, extra_env = sys.executable, {}
     if env:  # this column ran on another tinygrad than the pinned one
       if env not in where:
@@ -89,7 +96,7 @@ def main() -> int:
       else: python = where[env]
       print(f"== {column}: on {where[env]}", flush=True)
     # a fresh process per mode: no schedule cache, compiled program or Context carries over from the mode before
-    cmd = [python, os.path.abspath(__file__), "--mode", mode, *(["--source"] if args.source else [])]
+    cmd = [python, os.path.abspath(__file__), "--mode", mode, *(["--source"] if args.source else []), *(f"--set={a}" for a in assigns)]
     if (rc:=subprocess.run(cmd, env={**os.environ, **extra_env}).returncode): print(f"== {column}: failed with exit code {rc}", flush=True)
     failed |= rc != 0
   return int(failed)
@@ -118,9 +125,9 @@ def reproducer_script(spec:ConvSpec, modes:list[str], device:str, force_new:bool
                       tinygrads:dict[str, dict]|None=None) -> str:
   """The script's text. Run as `python repro.py [--source]`: each mode runs in a fresh process and prints its kernels'
   names, their count and the largest error against a float64 numpy reference; --source adds the generated code.
-  `modes` are columns (`mode@env` on another tinygrad); `tinygrads`: those environments' identities (which release, or
+  `modes` are columns (`mode@env` on another tinygrad, `+NAME=VALUE` a context variable set in its run); `tinygrads`: those environments' identities (which release, or
   which checkout at which commit), so the script says what each such column needs."""
-  new_rule = NEW_RULE_PATH.read_text() if any(m.partition("@")[0] == "new" for m in modes) and NEW_RULE_PATH.exists() else None
+  new_rule = NEW_RULE_PATH.read_text() if any(split(m)[0] == "new" for m in modes) and NEW_RULE_PATH.exists() else None
   others = "".join(f"\nColumn(s) @{n} need {'the checkout ' + repr(n) if e.get('kind') == 'checkout' else 'tinygrad ' + str(e.get('version'))}: "
                    f"--tinygrad {n}=PYTHON|CHECKOUT (--help)." for n, e in (tinygrads or {}).items())
   doc = (f'"""wino-dash reproducer: {spec.describe()}, on {device}, modes {", ".join(modes)}.\n'

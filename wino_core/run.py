@@ -18,14 +18,15 @@ DEFAULT_SEARCH_BUDGET_S = 600.0
 def run_mode(spec:ConvSpec, mode:str, device:str, *, repeat:int=10, warmup:int=2, timeout_s:float=DEFAULT_TIMEOUT_S,
              memory_mb:int|None=DEFAULT_MEMORY_MB, on_phase:Callable[[str], None]|None=None, force_new:bool=False,
              search:Search=HEURISTICS, search_cache:str|None=None, search_budget_s:float=DEFAULT_SEARCH_BUDGET_S,
-             parallel:int|None=None, fault:str|None=None, env=None) -> RunResult:
+             parallel:int|None=None, fault:str|None=None, env=None, variables:dict[str, str]|None=None) -> RunResult:
   """`force_new` makes NEW skip its cost model. `search`: heuristics, BEAM=N (a phase of its own, within
   `search_budget_s`, with `parallel` compile processes, default the cores here; results kept in `search_cache`) or
   NOOPT. `fault` (crash, hang, oom, raise) makes the child fail on purpose: it exists for tests of this very handling.
-  `env`: the tinygrad environment (wino_core.envs.Env) to run on, default the pinned tinygrad this process has."""
+  `env`: the tinygrad environment (wino_core.envs.Env) to run on, default the pinned tinygrad this process has.
+  `variables`: tinygrad context variables the child sets (a column's +NAME=VALUE), name -> value as text."""
   req = {"spec": spec.to_dict(), "mode": mode, "device": device, "repeat": repeat, "warmup": warmup, "force_new": force_new, "fault": fault,
          "search": search.to_dict(), "search_cache": search_cache, "search_budget_s": search_budget_s,
-         "parallel": (os.cpu_count() or 1) if parallel is None else parallel}
+         "parallel": (os.cpu_count() or 1) if parallel is None else parallel, **({"vars": dict(variables)} if variables else {})}
   if search.beam: timeout_s += search_budget_s  # the wall-clock limit is the run's own plus the search's budget
   base = {"mode": mode, "device": device}
   # GPU runtimes reserve huge virtual address ranges: the address-space limit is only applied to CPU-side devices
