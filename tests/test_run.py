@@ -32,7 +32,25 @@ def test_baseline_and_old_compile_run_and_are_correct(runs, i):
 
 def test_old_that_does_not_apply_says_why():
   r = run_mode(ConvSpec(cin=2, cout=2, h=8, w=8, stride=2), "old", "CPU", repeat=1, warmup=0)
-  assert r.status == "ok" and "stride 2" in r.message and len(r.kernels) == 1
+  assert r.status == "ok" and "stride 2" in r.message and len(r.kernels) == 1 and not r.winograd["fired"]
+  r = run_mode(ConvSpec(cin=2, cout=2, h=8, w=8, kernel=(5, 5), padding=(2, 2, 2, 2)), "old", "CPU", repeat=1, warmup=0)
+  assert r.status == "ok" and not r.winograd["fired"] and "no Winograd transform kernels" in r.message and "5×5" in r.message
+  assert [k["role"] for k in r.kernels] == ["conv"]
+
+def test_old_fired_is_what_its_kernels_say(tinygrad_checkout, tmp_path):
+  # a tinygrad whose WINO=1 never rewrites: OLD's 3x3 conv runs a direct conv, and says so (a copy of 0.14.0's
+  # condition would say it fired, and hold it to Winograd's error bound)
+  import shutil
+  repo = tmp_path / "tinygrad-no-wino"
+  shutil.copytree(tinygrad_checkout, repo)
+  op = repo / "tinygrad" / "mixin" / "op.py"
+  text = op.read_text()
+  assert "if WINO and all(x == 3" in text, "tinygrad's WINO=1 test moved: change it where it is now"
+  op.write_text(text.replace("if WINO and all(x == 3", "if False and WINO and all(x == 3", 1))
+  spec = ConvSpec(batch=1, cin=3, cout=4, h=10, w=10)
+  r = child_run(spec, "old", PYTHONPATH=str(repo))
+  assert r["status"] == "ok" and [k["role"] for k in r["kernels"]] == ["conv"]
+  assert r["winograd"]["fired"] is False and "no Winograd transform kernels" in r["message"]
 
 def test_kernel_names_carry_their_axes(runs):
   k = runs[(0, "baseline")].kernels[0]

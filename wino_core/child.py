@@ -67,7 +67,6 @@ def _run(req:dict, out) -> dict:
     with cap.installed(): result_t.realize()
     linear, var_vals = cap.linear()
     t_schedule = time.perf_counter() - st
-    winograd = report()
   # BEAM: a phase of its own before the cold compile, which then applies the Opts it found (or the cache had)
   search_info, t_search = None, 0.0
   if search.beam:
@@ -105,6 +104,7 @@ def _run(req:dict, out) -> dict:
 
   buffers = BufferTable({x.uop.buffer: "x", w.uop.buffer: "w", result_t.uop.buffer: "out", **({b.uop.buffer: "w"} if b is not None else {})})
   kernels = [describe_kernel(c, s.src[0], buffers, dev.renderer) | {"time_s": _summary(ts)} for c, s, ts in zip(calls, scheduled_calls(linear), per_kernel)]
+  winograd = report(kernels)  # OLD's from its kernels; NEW's from what its rule rewrote
   if search_info is not None and len(search_info) == len(kernels):  # one searched SINK per compiled kernel, in launch order
     for k, si in zip(kernels, search_info): k["search"] = si
   # after timing, so nothing timed changes: a few toposorts of graphs of hundreds of nodes

@@ -12,28 +12,40 @@ class Mode:
 
 @dataclass(frozen=True)
 class Report:
-  """What a mode says about its run: calling it gives the JSON report (or None); rewrites() the UOp rewrites NEW made
-  (each with .before and .after), for the graphs."""
-  json: Callable[[], dict | None]
+  """What a mode says about its run: calling it with the run's kernels (describe_kernel dicts) gives the JSON report (or
+  None); rewrites() the UOp rewrites NEW made (each with .before and .after), for the graphs."""
+  json: Callable[[list[dict]], dict | None]
   rewrites: Callable[[], list] = lambda: []
-  def __call__(self) -> dict | None: return self.json()
+  def __call__(self, kernels:list[dict]) -> dict | None: return self.json(kernels)
 
 @contextlib.contextmanager
 def _baseline(spec, **_) -> Iterator[Report]:
-  yield Report(lambda: None)
+  yield Report(lambda kernels: None)
 
-def old_applies(spec) -> str | None:
-  """None when tinygrad's WINO=1 rewrites this conv (its own test in Tensor.conv2d), else why not."""
-  if spec.kernel != (3, 3): return f"OLD does not apply: kernel {spec.kernel[0]}×{spec.kernel[1]} (WINO=1 needs 3×3); the kernels are baseline's."
-  if spec.stride != 1 or spec.dilation != 1:
-    return f"OLD does not apply: stride {spec.stride}, dilation {spec.dilation} (WINO=1 needs both 1); the kernels are baseline's."
-  return None
+WINOGRAD_ROLES = {"weight transform", "input transform", "batched product"}
+def winograd_kernels(kernels:list[dict]) -> bool:
+  """Did the run compute a Winograd conv? Its kernels say: a weight transform, an input transform and a batched product,
+  and no kernel that reads the input and the weight (a direct conv)."""
+  roles = {k["role"] for k in kernels}
+  return WINOGRAD_ROLES <= roles and "conv" not in roles
+
+def _old_hint(spec) -> str:
+  """Why tinygrad 0.14.0's WINO=1 leaves a conv alone (its test in Tensor.conv2d), as a hint next to what the kernels say."""
+  if spec.kernel != (3, 3): return f"; tinygrad 0.14.0's WINO=1 needs a 3×3 kernel, this one is {spec.kernel[0]}×{spec.kernel[1]}"
+  if spec.stride != 1 or spec.dilation != 1: return f"; tinygrad 0.14.0's WINO=1 needs stride 1 and dilation 1, this one has stride {spec.stride}, dilation {spec.dilation}"
+  return ""
+
+def old_report(spec, kernels:list[dict]) -> dict:
+  """OLD fired when its kernels are Winograd's (decided from the run, so a tinygrad that changes WINO=1's condition is
+  reported as it behaved)."""
+  fired = winograd_kernels(kernels)
+  reason = None if fired else f"OLD did not fire: WINO=1 made no Winograd transform kernels, the kernels are a direct conv's{_old_hint(spec)}."
+  return {"fired": fired, "reason": reason, "rewrites": []}
 
 @contextlib.contextmanager
 def _old(spec, **_) -> Iterator[Report]:
   from tinygrad.helpers import Context
-  reason = old_applies(spec)
-  with Context(WINO=1): yield Report(lambda: {"fired": reason is None, "reason": reason, "rewrites": []})
+  with Context(WINO=1): yield Report(lambda kernels: old_report(spec, kernels))
 
 @contextlib.contextmanager
 def _new(spec, force_new:bool=False) -> Iterator[Report]:
@@ -43,7 +55,7 @@ def _new(spec, force_new:bool=False) -> Iterator[Report]:
     missing = e.name if isinstance(e, ImportError) else e.args[0] if e.args else str(e)
     raise RuntimeError(f"NEW is written against tinygrad 0.14.0's internals and was tried on this tinygrad "
                        f"({os.path.dirname(tinygrad.__file__)}), which lacks {missing!r}, a name wino_core/winograd.py uses") from None
-  with new_winograd(force=force_new) as report: yield Report(report.to_json, lambda: report.rewrites)
+  with new_winograd(force=force_new) as report: yield Report(lambda kernels: report.to_json(), lambda: report.rewrites)
 
 MODE_TABLE: dict[str, Mode] = {m.name: m for m in (
   Mode("baseline", _baseline),   # Tensor.conv2d
