@@ -8,7 +8,7 @@ from tinygrad.helpers import Context, ansistrip
 from tinygrad.engine.realize import compile_linear, run_linear
 from tinygrad.uop.ops import Ops, UOp
 import tinygrad.schedule.rangeify as rangeify
-from wino_core.winograd import new_winograd, G, Bt, At
+from wino_core.winograd import LAYOUTS, new_winograd, G, Bt, At
 from wino_core.reference import conv2d_reference, max_errors
 
 def inputs(batch, cin, cout, h, w, kernel=(3, 3), groups=1, bias=False, seed=0, dtype=np.float32):
@@ -140,6 +140,14 @@ def test_cost_model_leaves_small_convs_to_the_direct_conv():
   kernels, out, report = conv("new", x, wt, None, padding=1, force=True)
   assert report.fired and len(kernels) == 4
   assert max_errors(out, conv2d_reference(x, wt, padding=(1,)*4))[1] <= 1e-4
+
+def test_gpu_cost_model_leaves_few_input_channels_to_the_direct_conv():
+  """Over the gpu layout's FLOP threshold, but 3 input channels (an RGB stem): the transforms cost more than they save."""
+  x, wt, _ = inputs(1, 3, 96, 128, 128)
+  assert 2 * 96 * 128 * 128 * 3 * 9 >= LAYOUTS["gpu"].min_flops
+  base, _, _ = conv("baseline", x, wt, None, padding=1)
+  kernels, _, report = conv("new", x, wt, None, layout="gpu", padding=1, force=False)
+  assert not report.fired and "3 input channels per group" in report.reason and kernels == base
 
 @pytest.mark.parametrize("batch,cin,cout,h,w,padding,groups,bias", [FIRES[0], FIRES[3], FIRES[6], FIRES[7]])
 def test_gpu_layout_is_right_too(batch, cin, cout, h, w, padding, groups, bias):

@@ -220,11 +220,15 @@ class Layout:
   # save, and the rule leaves the conv to tinygrad. Measured: on an H100 a 4.7 MFLOP conv ran 2.1x slower as NEW and a
   # 302 MFLOP one 0.8x; on a 2-core CPU an 18 KFLOP one 1.3x slower and a 295 KFLOP one 0.6x.
   min_flops: int
+  # and under this many input channels per group the transforms' extra bytes (XHAT and MHAT are 2.25x the input and
+  # output) outweigh the shorter product: measured on an H200 (bench/README.md "Never the slower choice"), NEW was 2.1x
+  # min(baseline, OLD) with 3 input channels, 2.4-3.5x on a grouped conv with 8 per group, 1.07x with 24, even from 48 on
+  min_cin: int = 0
   pin_transform_opts: bool = False
   cout_panel: int = 0
 
 LAYOUTS = {"cpu": Layout("cpu", ij_outer=False, store_in_input_dtype=False, min_flops=2**17, cout_panel=4),
-           "gpu": Layout("gpu", ij_outer=True, store_in_input_dtype=True, min_flops=2**26, pin_transform_opts=True)}
+           "gpu": Layout("gpu", ij_outer=True, store_in_input_dtype=True, min_flops=2**26, min_cin=32, pin_transform_opts=True)}
 
 def layout_for(device:str|tuple[str, ...]|None, name:str|None=None) -> Layout:
   """"auto" (the default, or $WINO_DASH_NEW_LAYOUT): "gpu" on devices with local memory (GPUs), "cpu" elsewhere."""
@@ -340,6 +344,11 @@ def winograd_rewrite(ctx:_RuleContext, red:UOp, mul:UOp) -> UOp|None:
   if (flops:=2 * size(set(conv.act_outer) | set(conv.wt_outer)) * oh * ow * size(conv.chans) * 9) < ctx.layout.min_flops and not ctx.force:
     ctx.report.reasons.append((3, f"NEW falls back to the direct conv: its {flops:,} FLOPs are under the {ctx.layout.min_flops:,} where "
                                   f"Winograd's 4 kernels pay on this device (the {ctx.layout.name} cost model); force NEW to see it anyway"))
+    return None
+  if (cin:=size(conv.chans)) < ctx.layout.min_cin and not ctx.force:
+    ctx.report.reasons.append((3, f"NEW falls back to the direct conv: {cin} input channel{'s' if cin > 1 else ''} per group, under the "
+                                  f"{ctx.layout.min_cin} from which Winograd's transforms pay on this device (the {ctx.layout.name} cost "
+                                  f"model); force NEW to see it anyway"))
     return None
   # New ranges are made in the order the kernels should loop (the kernels order their loops by range id); where (i, j)
   # and cin go in each buffer is the device's Layout. XHAT/GHAT are computed in the accumulate dtype and stored in `store`.
