@@ -53,7 +53,8 @@ def optimized_ast(sink:UOp, applied_opts:tuple, renderer) -> UOp:
   finally: codegen.apply_opts = apply_opts
   raise RuntimeError("tinygrad's codegen never reached apply_opts")
 
-def _axis_kind(t:AxisType) -> str: return "loop" if t in (AxisType.WEAK, AxisType.LOOP) else t.name.lower()
+_LOOP_KINDS = tuple(getattr(AxisType, n) for n in ("WEAK", "LOOP") if hasattr(AxisType, n))  # tinygrad 0.13 has no WEAK
+def _axis_kind(t:AxisType) -> str: return "loop" if t in _LOOP_KINDS else t.name.lower()
 
 def kernel_axes(opt_ast:UOp, renderer) -> list[list]:
   """[[size, axis kind], ...] in the order of tinygrad's kernel name (r_8_6_6_32_2_2_2): the launch dimensions the AST
