@@ -25,6 +25,11 @@ need_clang() {  # tinygrad's CPU device compiles its kernels with clang
   apt_install clang clang || { say "tinygrad's CPU device needs clang: run 'sudo apt-get install -y clang' (or your distribution's clang package) first"; exit 1; }
 }
 
+need_objdump() {  # the kernels' assembly (CPU): objdump from binutils; without it kernels say so and show none
+  command -v objdump >/dev/null || command -v llvm-objdump >/dev/null && return 0
+  apt_install objdump binutils || say "no objdump: kernels will show no assembly ('sudo apt-get install -y binutils')"
+}
+
 need_venv() {
   local py=""
   for c in python3.13 python3.12 python3.11 python3; do
@@ -65,6 +70,7 @@ need_redis() {  # the queue-mode tests start a real redis-server on a loopback p
 cmd=${1:-serve}; [ $# -gt 0 ] && shift
 need_venv
 need_clang
+need_objdump
 case "$cmd" in
   test) need_browser; need_redis; exec .venv/bin/python -m pytest "$@" ;;
   *) exec .venv/bin/wino-dash "$cmd" "$@" ;;

@@ -177,3 +177,31 @@ def test_pairing_repeated_roles_in_launch_order():
   # both have a conv: it is not paired with the batched product
   assert pair_kernels([{"role": "conv"}], [{"role": "batched product"}, {"role": "conv"}]) == \
     [{"role": "batched product", "a": None, "b": 0}, {"role": "conv", "a": 0, "b": 1}]
+
+OBJDUMP_A = """0000000000000000 <r_4>:
+   0:\tvmovups ymm0,YMMWORD PTR [rsi+r8*1]
+   6:\tvfmadd231ps ymm0,ymm1,YMMWORD PTR [rdx]
+   b:\tjne    6 <r_4+0x6>
+"""
+# the same code two bytes further on, with other registers
+OBJDUMP_B = """0000000000000000 <r_4>:
+   2:\tvmovups ymm3,YMMWORD PTR [rsi+r9*1]
+   8:\tvfmadd231ps ymm3,ymm5,YMMWORD PTR [rdx]
+   d:\tjne    8 <r_4+0x8>
+"""
+
+def test_normalized_assembly_ignores_addresses_and_register_numbers():
+  assert not diff_kernels(OBJDUMP_A, OBJDUMP_B, asm=True)["summary"]["identical"]
+  assert diff_kernels(OBJDUMP_A, OBJDUMP_B, asm=True, normalize=True)["summary"]["identical"]
+  # another instruction is still a change, and the rows show the real text
+  other = OBJDUMP_B.replace("vfmadd231ps", "vmulps")
+  d = diff_kernels(OBJDUMP_A, other, asm=True, normalize=True)
+  assert d["summary"]["changed"] == 1 and any(r["b_text"] and "ymm5" in r["b_text"] for r in d["split"])
+
+def test_normalized_sass_and_ptx_registers():
+  sass = lambda r: f"        /*00{r}0*/                   FFMA R{r}, R{r+1}, R2, R{r} ;\n        /*00{r+1}0*/               @!P{r} EXIT ;\n"
+  assert diff_kernels(sass(4), sass(6), asm=True, normalize=True)["summary"]["identical"]
+  assert not diff_kernels(sass(4), sass(6), asm=True)["summary"]["identical"]
+  ptx = lambda a, b: f"  fma.rn.f32 %f{a}, %f{b}, %f{a}, %f{b};\n  ld.global.v4.f32 {{%f{a}, %f{b}}}, [%rd{a}];\n"
+  assert diff_kernels(ptx(3, 7), ptx(10, 2), asm=True, normalize=True)["summary"]["identical"]
+  assert not diff_kernels(ptx(3, 7), ptx(3, 3), asm=True, normalize=True)["summary"]["identical"]

@@ -50,6 +50,8 @@ def _run(req:dict, out) -> dict:
   from wino_core.capture import LinearCapture, CompilerClock, BufferTable, describe_kernel, program_calls, scheduled_calls
   from wino_core.reference import conv2d_reference, max_errors
   from wino_core.graphs import run_graphs
+  from wino_core.assembly import attach_assembly
+  from wino_core.linemap import kernel_line_maps
   version = getattr(tinygrad, "__version__", None) or _dist_version()
   base = dict(mode=mode, device=device, tinygrad=version)
 
@@ -108,7 +110,9 @@ def _run(req:dict, out) -> dict:
   if search_info is not None and len(search_info) == len(kernels):  # one searched SINK per compiled kernel, in launch order
     for k, si in zip(kernels, search_info): k["search"] = si
   # after timing, so nothing timed changes: a few toposorts of graphs of hundreds of nodes
-  graphs = run_graphs(linear, kernels, buffers, {t.uop.buffer: t.shape for t in (x, w, b, result_t) if t is not None}, report.rewrites())
+  graphs = run_graphs(linear, kernels, buffers, {t.uop.buffer: t.shape for t in (x, w, b, result_t) if t is not None}, report.rewrites(),
+                      line_maps=kernel_line_maps(linear, calls, dev.renderer))
+  attach_assembly(kernels, calls, dev)  # the disassembler's turn: after timing too
   if winograd is None and req.get("vars"): winograd = flag_report(spec, kernels, req["vars"])
   message = (winograd or {}).get("reason") or ""
   return RunResult(status="ok", message=message, kernels=kernels, compile_s=t_schedule + t_compile,

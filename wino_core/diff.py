@@ -18,6 +18,26 @@ def normalize_temporaries(src:str) -> str:
     return f"{m.group(1)}{ids.setdefault(m.group(2), len(ids))}"
   return _TEMPORARY.sub(canonical, src)
 
+# assembly: code addresses (objdump's offsets and jump targets, SASS's /*0070*/) and registers, numbered by the
+# assembler/allocator: addresses read as 0 and registers are renumbered per class in order of first appearance (x86's
+# xmm3/ymm3/zmm3 are one register; r8d is r8; SASS R, UR, P, UP; PTX %r, %rd, %f, %p, ...). Whole words only, as above.
+_LINE_ADDRESS = re.compile(r"^(\s*)[0-9a-f]+(?=:\s)", re.M)
+_ADDRESS = re.compile(r"(?<=/\*)[0-9a-f]{4,}(?=\*/)|\b[0-9a-f]+(?= <[^>]*>)|(?<=\+0x)[0-9a-f]+(?=>)")
+_REGISTER = re.compile(r"(?<=%)([a-z]+)(\d+)\b|\b([xyz]mm|UR|R|UP|P|r)(\d+)([dwb]?)\b")
+
+def normalize_registers(asm:str) -> str:
+  """Assembly as it reads with its addresses at 0 and its registers renumbered in order of first appearance, so two
+  kernels that only differ in where their code sits and which registers it got read the same."""
+  asm = _LINE_ADDRESS.sub(r"\g<1>0", asm)
+  asm = _ADDRESS.sub("0", asm)
+  seen: dict[str, dict[str, int]] = {}
+  def canonical(m:re.Match) -> str:
+    ptx = m.group(1) is not None
+    prefix, num, suffix = (m.group(1), m.group(2), "") if ptx else (m.group(3), m.group(4), m.group(5))
+    ids = seen.setdefault("vec" if prefix in ("xmm", "ymm", "zmm") else ("%" if ptx else "") + prefix, {})
+    return f"{prefix}{ids.setdefault(num, len(ids))}{suffix}"
+  return _REGISTER.sub(canonical, asm)
+
 _TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
 
 def _merge(segments:list[list[str]], kind:str, text:str):
@@ -51,7 +71,7 @@ def _trimmed(opcodes:list[tuple], context:int|None) -> list[tuple]:
     else: out += [("equal", i1, i1+head, j1, j1+head), ("skip", i1+head, i2-tail, j1+head, j2-tail), ("equal", i2-tail, i2, j2-tail, j2)]
   return out
 
-def diff_kernels(a:str, b:str, *, ignore_whitespace:bool=False, normalize:bool=False, context:int|None=None) -> dict:
+def diff_kernels(a:str, b:str, *, ignore_whitespace:bool=False, normalize:bool=False, context:int|None=None, asm:bool=False) -> dict:
   """A line diff of two kernel sources, in two layouts of rows for the UI:
     split:   {"kind", "a_no", "a_text", "a_segments", "b_no", "b_text", "b_segments"}, one row per pair of lines;
     unified: {"kind", "a_no", "b_no", "text", "segments"}, one row per line: b's lines, with a's side of each change
@@ -60,9 +80,11 @@ def diff_kernels(a:str, b:str, *, ignore_whitespace:bool=False, normalize:bool=F
   {"kind": "skip", "hidden": n, "a_no", "b_no"} stands for n equal lines from a_no/b_no on, left out by `context`.
   Line numbers count from 1 and the text is always the original sources', whatever the matching ignored. segments
   ([[equal|delete|insert, text], ...]) mark the changed words of a changed line that has a counterpart, else None.
-  summary: {"added", "removed", "changed", "identical"}, in lines, as matched."""
+  summary: {"added", "removed", "changed", "identical"}, in lines, as matched. `asm`: the texts are assembly (PTX, SASS,
+  objdump), whose normalizing renumbers registers and addresses rather than tinygrad's temporaries."""
   a_lines, b_lines = a.splitlines(), b.splitlines()
-  a_keys, b_keys = (normalize_temporaries(s).splitlines() if normalize else lines for s, lines in ((a, a_lines), (b, b_lines)))
+  renumber = normalize_registers if asm else normalize_temporaries
+  a_keys, b_keys = (renumber(s).splitlines() if normalize else lines for s, lines in ((a, a_lines), (b, b_lines)))
   def matched(line:str) -> str: return "".join(line.split()) if ignore_whitespace else line
   opcodes = difflib.SequenceMatcher(None, [matched(l) for l in a_keys], [matched(l) for l in b_keys], autojunk=False).get_opcodes()
 

@@ -41,8 +41,10 @@ def _near_root(root:UOp, keep:set[UOp], n:int) -> set[UOp]:
         todo.append(s)
   return seen
 
-def uop_graph(root:UOp, params:dict[int, str]|None=None, max_nodes:int=MAX_NODES, names:dict[UOp, str]|None=None) -> dict:
-  """`names`: what to call some nodes (NEW's STAGEs: XHAT, GHAT, MHAT)."""
+def uop_graph(root:UOp, params:dict[int, str]|None=None, max_nodes:int=MAX_NODES, names:dict[UOp, str]|None=None,
+              lines:dict[UOp, list[int]]|None=None) -> dict:
+  """`names`: what to call some nodes (NEW's STAGEs: XHAT, GHAT, MHAT); `lines`: the kernel source lines each node made
+  (wino_core.linemap)."""
   topo = [u for u in root.toposort() if u.op is not Ops.CONST or u is root]
   kept = _near_root(root, set(topo), max_nodes) if len(topo) > max_nodes else set(topo)
   ids: dict[UOp, int] = {}
@@ -56,6 +58,7 @@ def uop_graph(root:UOp, params:dict[int, str]|None=None, max_nodes:int=MAX_NODES
     if u.op is not Ops.RANGE and (consts:=[f"#{i} = {const_text(s)} {dtype_text(s)}" for i, s in enumerate(u.src) if s.op is Ops.CONST]):
       node["consts"] = consts
     if u.op is Ops.INDEX and (expr:=_render(u)): node["expr"] = expr
+    if lines and u in lines: node["lines"] = lines[u]
     nodes.append(node)
     edges += [[ids[s], ids[u]] for s in dict.fromkeys(u.src) if s in ids]
   return {"nodes": nodes, "edges": edges, "total": len(topo), "truncated": len(kept) < len(topo)}
@@ -119,10 +122,11 @@ def kernel_graph(kernels:list[dict], buffers:dict[int, dict]) -> dict:
       edges.append([i, len(kernels)+b])
   return {"nodes": nodes, "edges": edges, "total": len(nodes), "truncated": False}
 
-def run_graphs(linear:UOp, kernels:list[dict], buffers, known_shapes:dict, rewrites:list) -> dict:
+def run_graphs(linear:UOp, kernels:list[dict], buffers, known_shapes:dict, rewrites:list, line_maps:list[dict]|None=None) -> dict:
   """RunResult.graphs: the kernel graph, each kernel's AST (the CALL's SINK as scheduled, before codegen: what tinygrad
   lowers, in launch order) and NEW's first rewrite (the matched REDUCE with its sources, and what replaced it), or None.
-  buffers: the run's BufferTable; known_shapes: Buffer -> shape for the conv's own tensors."""
+  buffers: the run's BufferTable; known_shapes: Buffer -> shape for the conv's own tensors; line_maps: per kernel, the
+  source lines each AST node made (its nodes get "lines")."""
   calls = [c for c in linear.src if c.op is Ops.CALL and c.src[0].op is Ops.SINK]
   described: dict[int, dict] = {}
   for c in calls:
@@ -134,12 +138,12 @@ def run_graphs(linear:UOp, kernels:list[dict], buffers, known_shapes:dict, rewri
   names = {n["buffer"]: n["name"] for n in kg["nodes"] if n["kind"] == "buffer"}
   def params(c:UOp) -> dict[int, str]: return {slot: f"buf {buffers.id(b)} {names.get(buffers.id(b), '')}" for slot, b in enumerate(c.src[1:])}
   left = MAX_RUN_NODES
-  def graph(root:UOp, params:dict[int, str]|None=None, names:dict[UOp, str]|None=None) -> dict:
+  def graph(root:UOp, params:dict[int, str]|None=None, names:dict[UOp, str]|None=None, lines:dict|None=None) -> dict:
     nonlocal left
-    g = uop_graph(root, params, max(1, min(MAX_NODES, left)), names)
+    g = uop_graph(root, params, max(1, min(MAX_NODES, left)), names, lines)
     left -= len(g["nodes"])
     return g
-  asts = [graph(c.src[0], params(c)) for c in calls[:MAX_ASTS]]
+  asts = [graph(c.src[0], params(c), lines=line_maps[k] if line_maps and k < len(line_maps) else None) for k, c in enumerate(calls[:MAX_ASTS])]
   rw = rewrites[0] if rewrites else None
   return {"kernel_graph": kg, "kernel_asts": asts, "rewrite": None if rw is None else
           {"description": rw.description, "count": len(rewrites), "before": graph(rw.before), "after": graph(rw.after, names={u: n for n, u in rw.stages.items()})}}

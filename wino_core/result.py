@@ -15,7 +15,8 @@ class RunResult:
   device: str = ""
   tinygrad: str = ""
   kernels: list[dict[str, Any]] = field(default_factory=list)   # name, axes, role, opts, search, source, language, global_size,
-                                                                 # local_size, ops, bytes, time_s{min,median,max,samples}
+                                                                 # local_size, ops, bytes, time_s{min,median,max,samples},
+                                                                 # assembly{levels, missing, mix, resources} (wino_core.assembly)
   compile_s: float | None = None                                 # schedule + codegen + compiler of the first realize
   compile_split_s: dict[str, float] = field(default_factory=dict)  # schedule / search (BEAM only) / codegen / compiler
   search: dict[str, Any] = field(default_factory=dict)           # how opts were chosen: {} heuristics, {"beam": N}, {"noopt": true}
