@@ -41,13 +41,14 @@ def create_app(config:dict|None=None) -> Flask:
   if app.config["TINYGRAD_ENVS"] is None: app.config["TINYGRAD_ENVS"] = envs_home(app.config["DATABASE"])
   from app.ops import Metrics
   metrics = Metrics(store)
-  limits = dict(max_queue=app.config["MAX_QUEUE"], max_per_client=app.config["MAX_QUEUED_PER_CLIENT"], run_timeout_s=app.config["RUN_TIMEOUT_S"],
-                metrics=metrics)
+  from wino_core.run import RunSettings
+  settings = RunSettings(timeout_s=app.config["RUN_TIMEOUT_S"], search_cache=app.config["SEARCH_CACHE"], search_budget_s=app.config["SEARCH_BUDGET_S"],
+                         parallel=app.config["SEARCH_PARALLEL"], envs_home=app.config["TINYGRAD_ENVS"])
+  limits = dict(max_queue=app.config["MAX_QUEUE"], max_per_client=app.config["MAX_QUEUED_PER_CLIENT"], settings=settings, metrics=metrics)
   if (runner:=app.config["RUNNER"]) is None and app.config["QUEUE"]:
     from app.rq_runner import RqRunner
     runner = RqRunner(store, app.config["QUEUE"], **limits)
-  runner = runner or InProcessRunner(store, **limits, search_options={"search_cache": app.config["SEARCH_CACHE"],
-    "search_budget_s": app.config["SEARCH_BUDGET_S"], "parallel": app.config["SEARCH_PARALLEL"]}, envs_home=app.config["TINYGRAD_ENVS"])
+  runner = runner or InProcessRunner(store, **limits)
   from app.sweep_runner import SweepRunner
   app.extensions["wino"] = {"store": store, "runner": runner, "metrics": metrics, "sweeps": SweepRunner(store, runner)}
 

@@ -5,6 +5,7 @@ import queue, threading, time, traceback, uuid
 from typing import Callable
 
 from wino_core.compare import CompareRequest, compare
+from wino_core.run import RunSettings
 
 class QueueFull(Exception):
   """Refused: too many jobs queued, in all or for this client."""
@@ -37,12 +38,10 @@ def record_result(store, jid:str, cid:str, request:dict, cmp:dict, progress:dict
                    message=("finished with failures (" + ", ".join(failed) + ")") if failed else "")
 
 class InProcessRunner:
-  def __init__(self, store, *, max_queue:int=20, max_per_client:int=5, run_timeout_s:float|None=None,
-               run_comparison:Callable[..., dict]=compare, search_options:dict|None=None, metrics=None, envs_home:str|None=None):
-    self.store, self.max_queue, self.max_per_client, self.run_timeout_s = store, max_queue, max_per_client, run_timeout_s
-    self.envs_home = envs_home  # where the tinygrad environments that columns `mode@env` name are registered
+  def __init__(self, store, *, max_queue:int=20, max_per_client:int=5, settings:RunSettings=RunSettings(),
+               run_comparison:Callable[..., dict]=compare, metrics=None):
+    self.store, self.max_queue, self.max_per_client, self.settings = store, max_queue, max_per_client, settings
     self.metrics = metrics
-    self.search_options = search_options or {}
     self.run_comparison = run_comparison
     self._queues: dict[str, queue.Queue] = {}
     self._threads: dict[str, threading.Thread] = {}
@@ -84,7 +83,5 @@ class InProcessRunner:
     def on_progress(mode:str, phase:str):
       progress["modes"][mode], progress["current"] = phase, mode
       self.store.update_job(jid, progress=progress)
-    cmp = self.run_comparison(req.spec, req.modes, req.device, repeat=req.repeat, timeout_s=self.run_timeout_s,
-                              force_new=req.force_new, search=req.search, search_options=self.search_options, on_progress=on_progress,
-                              envs=req.envs, envs_home=self.envs_home)
+    cmp = self.run_comparison(req, self.settings, on_progress)
     record_result(self.store, jid, req.id, req.to_dict(), cmp, progress, self.metrics, time.monotonic() - st)

@@ -3,6 +3,7 @@ a collector thread copies progress and results from Redis into the server's stor
 live. The server reads only JSON from Redis (RQ's JSONSerializer) and never imports anything a job names."""
 from __future__ import annotations
 import json, platform, threading, time, traceback
+from dataclasses import replace
 
 from redis.exceptions import RedisError
 from rq import Queue
@@ -13,12 +14,14 @@ from rq.serializers import JSONSerializer
 from app.jobs import QueueDown, admit, initial_progress, record_result
 from wino_core.compare import CompareRequest
 from wino_core.devices import tinygrad_version
+from wino_core.run import RunSettings
 from wino_core.worker import JOB_FUNC, PREFIX, connect, device_id, queue_name, redact
 
 class RqRunner:
-  def __init__(self, store, url:str, *, max_queue:int=20, max_per_client:int=5, run_timeout_s:float|None=None, poll_s:float=0.5, metrics=None):
+  def __init__(self, store, url:str, *, max_queue:int=20, max_per_client:int=5, settings:RunSettings=RunSettings(), poll_s:float=0.5, metrics=None):
     self.store, self.url, self.max_queue, self.max_per_client, self.metrics = store, url, max_queue, max_per_client, metrics
-    self.run_timeout_s, self.poll_s = run_timeout_s or 300, poll_s
+    # the settings travel with each job; the paths are this host's, a worker uses its own search cache and environments
+    self.settings, self.poll_s = replace(settings, search_cache=None, envs_home=None), poll_s
     self.conn = connect(url, socket_timeout=2)
     self.down: str | None = None       # why the queue cannot be reached, while it cannot
     self.workers: dict[str, dict] = {}  # live workers by name, from their heartbeats (the last known while Redis is down)
@@ -45,8 +48,8 @@ class RqRunner:
       if not new: return job
       try:
         Queue(_queue_of(req.device), connection=self.conn, serializer=JSONSerializer).enqueue(
-          JOB_FUNC, req.to_dict(), self.run_timeout_s, job_id=job["id"], meta={"progress": initial_progress(req.modes)},
-          job_timeout=len(req.modes) * self.run_timeout_s + 120, result_ttl=24 * 3600, failure_ttl=24 * 3600)
+          JOB_FUNC, req.to_dict(), self.settings.to_dict(), job_id=job["id"], meta={"progress": initial_progress(req.modes)},
+          job_timeout=self.settings.job_limit_s(req.modes, req.search), result_ttl=24 * 3600, failure_ttl=24 * 3600)
       except RedisError as e:
         self.down = self.down_message
         self.store.update_job(job["id"], state="failed", message=self.down)

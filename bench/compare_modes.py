@@ -12,7 +12,7 @@ mode are printed, "(cached)" when every kernel came from the search cache).
 import argparse, json, os, sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from wino_core.devices import default_device, tinygrad_version
-from wino_core.run import run_mode
+from wino_core.run import RunSettings, run_mode
 from wino_core.search import HEURISTICS, Search, user_cache_path
 from wino_core.spec import parse_spec
 
@@ -32,7 +32,7 @@ def main():
   p.add_argument("--search-budget", type=float, default=3600)
   a = p.parse_args()
   search = Search(beam=a.beam) if a.beam else Search(noopt=True) if a.noopt else HEURISTICS
-  search_kw = {"search": search, "search_cache": a.search_cache or user_cache_path(), "search_budget_s": a.search_budget}
+  settings = RunSettings(timeout_s=1200, memory_mb=None, search_cache=a.search_cache or user_cache_path(), search_budget_s=a.search_budget)
   device = a.device or default_device()
   shapes = [tuple(map(int, s.split(","))) for s in a.shapes] if a.shapes else SHAPES
   rows = []
@@ -42,7 +42,7 @@ def main():
   for dtype in a.dtypes.split(","):
     for shape in shapes:
       spec = parse_spec({"batch": shape[0], "cin": shape[1], "cout": shape[2], "h": shape[3], "w": shape[3], "padding": 1, "dtype": dtype})
-      runs = {m: run_mode(spec, m, device, repeat=a.repeat, timeout_s=1200, memory_mb=None, **search_kw) for m in MODES}
+      runs = {m: run_mode(spec, m, device, settings=settings, repeat=a.repeat, search=search) for m in MODES}
       rows.append({"dtype": dtype, "shape": shape, "runs": {m: r.to_dict() for m, r in runs.items()}})
       if any(not r.ok for r in runs.values()):
         print(f"{dtype:8} {','.join(map(str, shape)):16} | " + "; ".join(f"{m}: {r.status} {r.message}" for m, r in runs.items()), flush=True)

@@ -9,6 +9,7 @@ multiplicity).
 import argparse, json, os, statistics, sys, time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from wino_core.cli import print_sweep
+from wino_core.run import RunSettings
 from wino_core.search import user_cache_path
 from wino_core.sweep import parse_sweep, run_sweep, totals
 
@@ -31,7 +32,7 @@ def main():
     print(f"\n{req.title}, batch {req.batch}, {req.size}x{req.size}, {dtype} on {req.device}: {len(req.net)} convs, "
           f"{len(req.layer_table())} distinct", flush=True)
     st = time.perf_counter()
-    rows = run_sweep(req, search_options={"search_cache": user_cache_path()})
+    rows = run_sweep(req, RunSettings(search_cache=user_cache_path()))
     wall = time.perf_counter() - st
     total = totals(rows, req.modes)
     print_sweep(req, rows, total)

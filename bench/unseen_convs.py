@@ -11,7 +11,7 @@ the verdict's noise test (wino_core/verdict.py speed_pair) between NEW and the f
 import argparse, json, os, statistics, sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from wino_core.devices import default_device, tinygrad_version
-from wino_core.run import run_mode
+from wino_core.run import RunSettings, run_mode
 from wino_core.spec import Caps, parse_spec
 from wino_core.verdict import speed_pair
 
@@ -46,8 +46,9 @@ def main():
   for dtype in a.dtypes.split(","):
     for label, b, cin, cout, s, g in convs:
       spec = parse_spec({"batch": b, "cin": cin, "cout": cout, "h": s, "w": s, "padding": 1, "groups": g, "dtype": dtype}, Caps(2**31, 2**42))
-      runs = {m: run_mode(spec, m, device, repeat=a.repeat, timeout_s=900, memory_mb=None) for m in ("baseline", "old", "new")}
-      runs["new forced"] = run_mode(spec, "new", device, repeat=a.repeat, timeout_s=900, memory_mb=None, force_new=True)
+      settings = RunSettings(timeout_s=900, memory_mb=None)
+      runs = {m: run_mode(spec, m, device, settings=settings, repeat=a.repeat) for m in ("baseline", "old", "new")}
+      runs["new forced"] = run_mode(spec, "new", device, settings=settings, repeat=a.repeat, force_new=True)
       row = {"label": label, "dtype": dtype, "spec": spec.to_dict(), "flops": spec.flops, "runs": {m: r.to_dict() for m, r in runs.items()}}
       if a.cudnn: row["cudnn_s"] = statistics.median(time_conv(spec.to_dict(), a.repeat * 2))
       rows.append(row)

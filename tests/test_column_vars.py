@@ -54,7 +54,7 @@ def test_baseline_with_wino_set_makes_olds_kernels():
   """WINO=1 set as a column's variable on the pinned tinygrad: the baseline column turns into OLD, kernel for kernel,
   and says that Winograd ran (so its error is judged as Winograd's)."""
   req = parse_request({"spec": SMALL, "modes": ["baseline", "baseline+WINO=1", "old"], "device": "CPU", "repeat": 1})
-  cmp = compare(req.spec, req.modes, req.device, repeat=1)
+  cmp = compare(req)
   runs = cmp["runs"]
   assert all(r["status"] == "ok" for r in runs.values()), {m: r["message"] for m, r in runs.items()}
   names = {m: [k["name"] for k in r["kernels"]] for m, r in runs.items()}

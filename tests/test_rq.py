@@ -153,6 +153,29 @@ def test_workers_advertise_their_tinygrads_and_run_columns_on_them(cluster):
   assert c["runs"]["baseline@pr-1"]["status"] == "ok" and c["runs"]["baseline@pr-1"]["tinygrad"] == "pr-1"
   assert c["tinygrad_envs"]["pr-1"]["commit"] == envs["CPU@w-a"]["pr-1"]["commit"]
 
+def test_the_servers_run_settings_reach_the_worker(cluster, tmp_path):
+  """The server's settings travel with the job (a worker used to search with its own budget), and the job's limit in
+  RQ covers every mode's search budget, not only the modes' run limits."""
+  from dataclasses import replace
+  from redis import Redis as Client
+  from rq.job import Job
+  from rq.serializers import JSONSerializer
+  from app import create_app
+  from wino_core.compare import CompareRequest
+  until(lambda: "CPU@w-b" in device_ids(cluster), 90, "w-b's CPU")
+  app = create_app({"DATABASE": str(tmp_path / "db.sqlite3"), "TESTING": True, "QUEUE": cluster["redis"].url, "SEARCH_BUDGET_S": 0})
+  c = app.test_client()
+  r = c.post("/api/compare", json={"spec": TINY, "modes": ["baseline", "old"], "device": "CPU@w-b", "repeat": 1, "search": {"beam": 1}}).get_json()
+  until(lambda: c.get(r["status_url"]).get_json()["state"] in ("done", "failed"), 120, "the BEAM job on w-b")
+  runs = c.get(f"/c/{r['id']}.json").get_json()["runs"]
+  assert all(x["status"] == "timeout" and "ran out of its budget of 0 s" in x["message"] for x in runs.values()), runs
+  # a job for a worker that is not there stays in its queue: its limit can be read back from Redis
+  runner = app.extensions["wino"]["runner"]
+  runner.settings = replace(runner.settings, timeout_s=10, search_budget_s=500)
+  queued = runner.submit(replace(CompareRequest.from_dict(runner.store.get_job(r["job"])["request"]), device="CPU@nobody"), "test")
+  timeout = Job.fetch(queued["id"], connection=Client.from_url(cluster["redis"].url), serializer=JSONSerializer).timeout
+  assert timeout >= 2 * (10 + 500), timeout
+
 def test_a_sweep_runs_through_a_worker(cluster):
   """a sweep's layers are ordinary jobs: they go to the chosen worker's device and come back into the server's store"""
   status, body = http(cluster["url"] + "/api/sweeps", {"model": "custom", "layers": "a 2 2 3 1 1 6\nb 2 2 3 1 1 6\nc 2 3 1 1 0 6",

@@ -2,7 +2,7 @@
 import time
 import pytest
 from wino_core.result import RunResult
-from wino_core.run import run_mode
+from wino_core.run import RunSettings, run_mode
 from wino_core.spec import ConvSpec
 
 @pytest.fixture(scope="module")
@@ -84,15 +84,15 @@ def test_data_flow_of_old_links_its_kernels(runs):
 @pytest.mark.parametrize("fault,status", [("crash", "error"), ("raise", "error"), ("oom", "out_of_memory"), ("hang", "timeout")])
 def test_injected_faults_become_results(fault, status):
   st = time.monotonic()
-  r = run_mode(ConvSpec(), "baseline", "CPU", fault=fault, timeout_s=2)
+  r = run_mode(ConvSpec(), "baseline", "CPU", fault=fault, settings=RunSettings(timeout_s=2))
   assert r.status == status and r.message and r.mode == "baseline" and r.device == "CPU"
   assert time.monotonic() - st < 10, "a hung child is stopped at its limit"
 
 def test_real_timeout_and_real_out_of_memory():
-  r = run_mode(ConvSpec(), "old", "CPU", timeout_s=0.3)
+  r = run_mode(ConvSpec(), "old", "CPU", settings=RunSettings(timeout_s=0.3))
   assert r.status == "timeout" and "0.3 s" in r.message
   # 2**26 inputs drawn in float64 need 512 MB: over a 600 MB address-space limit once tinygrad is loaded
-  r = run_mode(ConvSpec(batch=16, cin=64, cout=16, h=256, w=256), "baseline", "CPU", memory_mb=600)
+  r = run_mode(ConvSpec(batch=16, cin=64, cout=16, h=256, w=256), "baseline", "CPU", settings=RunSettings(memory_mb=600))
   assert r.status == "out_of_memory", r.message
 
 def test_the_caller_carries_on_after_failures():

@@ -3,7 +3,7 @@ import json, subprocess, sys
 import pytest
 from app import create_app
 from wino_core.compare import parse_request
-from wino_core.run import run_mode
+from wino_core.run import RunSettings, run_mode
 from wino_core.search import HEURISTICS, Search, SearchCache, parse_search
 from wino_core.spec import SpecError, parse_spec
 from tests.test_app import wait_done
@@ -57,8 +57,8 @@ def test_opts_per_kernel_and_noopt_shows_the_raw_kernels():
   assert [k["name"] for k in heur.kernels] != [k["name"] for k in raw.kernels]
 
 def test_a_search_over_its_budget_ends_the_run_with_a_message(tmp_path):
-  r = run_mode(parse_spec(TINY), "baseline", "CPU", repeat=1, warmup=0, search=Search(beam=1), search_budget_s=0.0,
-               search_cache=str(tmp_path / "cache.sqlite3"), parallel=0)
+  r = run_mode(parse_spec(TINY), "baseline", "CPU", repeat=1, warmup=0, search=Search(beam=1),
+               settings=RunSettings(search_budget_s=0.0, search_cache=str(tmp_path / "cache.sqlite3"), parallel=0))
   assert r.status == "timeout" and "ran out of its budget of 0 s at kernel 1 of 1" in r.message
   assert SearchCache(str(tmp_path / "cache.sqlite3")).count() == 0, "nothing half-searched is kept"
 

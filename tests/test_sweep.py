@@ -137,9 +137,9 @@ def test_an_unfinished_sweep_resumes_after_a_restart(tmp_path):
   second.extensions["wino"]["sweeps"].close()
 
 def test_a_failing_layer_is_marked_and_the_others_complete(tmp_path):
-  def faulty(spec, *a, **kw):
-    if spec.cin == 5: raise RuntimeError("injected fault in this layer")
-    return compare(spec, *a, **kw)
+  def faulty(req, *a, **kw):
+    if req.spec.cin == 5: raise RuntimeError("injected fault in this layer")
+    return compare(req, *a, **kw)
   db = str(tmp_path / "db.sqlite3")
   app = create_app({"DATABASE": db, "TESTING": True, "RUNNER": InProcessRunner(Store(db), run_comparison=faulty)})
   c = app.test_client()

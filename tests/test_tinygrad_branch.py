@@ -97,13 +97,16 @@ def test_bad_environment_names_are_refused_with_a_message(branch, tmp_path):
 def test_a_checkout_that_changed_after_the_request_fails_its_columns(branch):
   """The identity is taken when the request is made (it is in the id): a run must not report another tree under it."""
   from wino_core.columns import available_envs
-  from wino_core.compare import compare as run_compare
+  from wino_core.compare import CompareRequest, compare as run_compare
+  from wino_core.devices import tinygrad_version
+  from wino_core.run import RunSettings
   from wino_core.spec import parse_spec
   repo, db = branch
   home = envs_home(db)
   envs = {"pr-1": available_envs(home)["pr-1"]}
   edit(repo, "if is_dsp else [2]", "if is_dsp else [3]")
-  c = run_compare(parse_spec({"cin": 2, "cout": 2, "h": 6, "w": 6}), ["baseline@pr-1"], "CPU", repeat=1, envs=envs, envs_home=home)
+  req = CompareRequest(parse_spec({"cin": 2, "cout": 2, "h": 6, "w": 6}), ("baseline@pr-1",), "CPU", tinygrad_version(), 1, envs_json=json.dumps(envs))
+  c = run_compare(req, RunSettings(envs_home=home))
   r = c["runs"]["baseline@pr-1"]
   assert r["status"] == "error" and "changed since this comparison was requested" in r["message"] and "diff_hash" in r["message"]
 
@@ -122,13 +125,15 @@ def test_old_on_the_previous_release(tinygrad_013_home):
   """0.13.0 from the package index (installed once, cached): OLD runs there and is timed against 0.14.0's; NEW, written
   against 0.14.0's internals, says plainly what 0.13.0 lacks."""
   from wino_core.columns import available_envs, parse_columns
-  from wino_core.compare import compare as run_compare
+  from wino_core.compare import CompareRequest, compare as run_compare
   from wino_core.devices import tinygrad_version
+  from wino_core.run import RunSettings
   from wino_core.spec import parse_spec
   known = available_envs(tinygrad_013_home)
   columns, envs = parse_columns("old@0.13.0,old,new@0.13.0", known, tinygrad_version())
   assert columns == ["old@0.13.0", "old", "new@0.13.0"] and envs["0.13.0"]["kind"] == "release"
-  c = run_compare(parse_spec({"cin": 4, "cout": 4, "h": 8, "w": 8}), columns, "CPU", repeat=2, envs=envs, envs_home=tinygrad_013_home)
+  req = CompareRequest(parse_spec({"cin": 4, "cout": 4, "h": 8, "w": 8}), tuple(columns), "CPU", tinygrad_version(), 2, envs_json=json.dumps(envs))
+  c = run_compare(req, RunSettings(envs_home=tinygrad_013_home))
   old13, old14, new13 = (c["runs"][k] for k in columns)
   assert old13["status"] == old14["status"] == "ok" and old13["tinygrad"] == "0.13.0"
   assert old13["max_rel_err"] < 1e-4 and len(old13["kernels"]) >= 2  # WINO=1 fired there too

@@ -32,6 +32,13 @@ def _compare_args(p:argparse.ArgumentParser):
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 MIN_TOKEN = 12
 
+def run_settings(a, envs_home:str|None=None):
+  """compare's and sweep's --timeout, --search-budget, --search-cache as the RunSettings every run path takes."""
+  from wino_core.run import RunSettings
+  from wino_core.search import user_cache_path
+  return RunSettings(**({"timeout_s": a.timeout} if a.timeout else {}), search_budget_s=a.search_budget,
+                     search_cache=a.search_cache or user_cache_path(), envs_home=envs_home)
+
 def _fmt_s(x) -> str: return "-" if x is None else f"{x*1e3:.3f} ms" if x < 1 else f"{x:.2f} s"
 
 def print_table(cmp:dict, out=sys.stdout):
@@ -49,7 +56,7 @@ def print_table(cmp:dict, out=sys.stdout):
 def cmd_compare(a) -> int:
   from app import default_database
   from wino_core.columns import available_envs, local_var_types, named_envs, parse_columns
-  from wino_core.compare import compare
+  from wino_core.compare import CompareRequest, compare
   from wino_core.envs import envs_home
   from wino_core.devices import check_device, default_device, tinygrad_version
   from wino_core.spec import SpecError, parse_spec
@@ -57,7 +64,7 @@ def cmd_compare(a) -> int:
   raw["bias"] = a.bias
   if a.size is not None: raw["h"] = raw["w"] = a.size
   try:
-    from wino_core.search import parse_search, user_cache_path
+    from wino_core.search import parse_search
     home = envs_home(a.db or default_database())
     known = available_envs(home, named_envs(a.modes, a.tinygrad))
     spec, (modes, envs) = parse_spec(raw), parse_columns(a.modes, known, tinygrad_version(), a.tinygrad, local_var_types(home, known))
@@ -69,9 +76,8 @@ def cmd_compare(a) -> int:
     print(f"wino-dash: error: {e}", file=sys.stderr)
     return 2
   progress = None if a.json else (lambda mode, phase: print(f"  {mode}: {phase}", file=sys.stderr, flush=True))
-  cmp = compare(spec, modes, device, repeat=a.repeat, timeout_s=a.timeout, force_new=a.force_new, search=search,
-                search_options={"search_cache": a.search_cache or user_cache_path(), "search_budget_s": a.search_budget}, on_progress=progress,
-                envs=envs, envs_home=home)
+  req = CompareRequest(spec, tuple(modes), device, tinygrad_version(), a.repeat, 0, a.force_new, search, json.dumps(envs, sort_keys=True))
+  cmp = compare(req, run_settings(a, home), progress)
   from wino_core.verdict import summary_line, verdict
   v = verdict(cmp)
   if a.json: print(json.dumps({**cmp, "verdict": v}))
@@ -103,7 +109,6 @@ def print_sweep(req, rows:list[dict], total:dict, out=sys.stdout):
 def cmd_sweep(a) -> int:
   """Every conv of a network through the modes, here and now (no server, nothing stored): the per-layer table and the
   network's totals, a progress bar on stderr."""
-  from wino_core.search import user_cache_path
   from wino_core.spec import SpecError
   from wino_core.sweep import parse_sweep, run_sweep, totals
   raw = {"model": a.model, "batch": a.batch, "dtype": a.dtype, "modes": a.modes, "repeat": a.repeat,
@@ -123,7 +128,7 @@ def cmd_sweep(a) -> int:
   def progress(i:int, layer:dict, mode:str, phase:str):
     line = f"{_bar(i, len(layers))} {layer['names'][0]} · {mode}: {phase}"
     print(("\r" + line.ljust(78)) if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
-  rows = run_sweep(req, timeout_s=a.timeout, search_options={"search_cache": user_cache_path()}, on_progress=progress)
+  rows = run_sweep(req, run_settings(a), progress)
   print(("\r" if tty else "") + _bar(len(layers), len(layers)).ljust(78 if tty else 0), file=sys.stderr)
   total = totals(rows, req.modes)
   if a.json:
@@ -286,6 +291,8 @@ def main(argv:list[str]|None=None) -> int:
   sw.add_argument("--device", default=None, help="default: tinygrad's default device")
   sw.add_argument("--repeat", default=10, type=int, help="timed runs per kernel after warm-up (default 10)")
   sw.add_argument("--timeout", default=None, type=float, metavar="S", help="wall-clock limit per mode and layer")
+  sw.add_argument("--search-budget", type=float, default=600, metavar="S", help="the most one mode's BEAM search may take (default 600 s)")
+  sw.add_argument("--search-cache", default=None, metavar="FILE", help="BEAM results (default: $WINO_DASH_SEARCH_CACHE, else ~/.cache/wino-dash)")
   sw.add_argument("--layers", default=None, metavar="FILE|TEXT", help="custom: a file, or 'name cin cout kernel stride padding size; ...'")
   g = sw.add_mutually_exclusive_group()
   g.add_argument("--beam", type=int, default=0, metavar="N", help="BEAM=N search for every kernel (results cached)")

@@ -7,7 +7,7 @@ from typing import Callable
 from wino_core.columns import available_envs, local_var_types, named_envs, parse_columns, split, variables, verdict_pairs
 from wino_core.devices import tinygrad_version
 from wino_core.result import MODES, RunResult, comparison_dict
-from wino_core.run import run_mode
+from wino_core.run import RunSettings, run_mode
 from wino_core.search import HEURISTICS, Search, parse_search
 from wino_core.spec import Caps, ConvSpec, SpecError, parse_spec
 
@@ -81,29 +81,27 @@ def bounded_int(v, name:str, lo:int, hi:int) -> int:
   if n > hi: raise SpecError({name: f"must be at most {hi}, got {n}"})
   return n
 
-def compare(spec:ConvSpec, modes:list[str]|tuple[str, ...], device:str, *, repeat:int=10, timeout_s:float|None=None,
-            force_new:bool=False, search:Search=HEURISTICS, search_options:dict|None=None,
-            on_progress:Callable[[str, str], None]|None=None, envs:dict[str, dict]|None=None, envs_home:str|None=None) -> dict:
-  """Run every column (`mode` or `mode@env`), one after another (never in parallel: they would skew each other's
-  times). `search_options`: run_mode's search_cache, search_budget_s, parallel. `envs`: the identities the request was
-  made with, of the environments (registered under `envs_home`) its columns name: a checkout that changed since then
-  fails its columns rather than be reported under the old identity."""
+def compare(request:CompareRequest, settings:RunSettings=RunSettings(), on_progress:Callable[[str, str], None]|None=None) -> dict:
+  """Run every column (`mode` or `mode@env`) of the request, one after another (never in parallel: they would skew
+  each other's times), as `settings` say (limits, search cache and budget, where the environments are registered).
+  The request's environment identities are those it was made with: a checkout that changed since then fails its
+  columns rather than be reported under the old identity."""
+  spec, device, envs = request.spec, request.device, request.envs
   runs: dict[str, RunResult] = {}
-  for column in modes:
+  for column in request.modes:
     mode, env_name = split(column)
     if on_progress: on_progress(column, "starting")
-    kw = {"timeout_s": timeout_s} if timeout_s else {}
-    env, problem = _environment(env_name, (envs or {}).get(env_name), envs_home) if env_name else (None, None)
+    env, problem = _environment(env_name, envs.get(env_name), settings.envs_home) if env_name else (None, None)
     if problem: runs[column] = RunResult(mode=mode, status="error", message=problem, device=device, tinygrad=env_name)
     else:
-      runs[column] = run_mode(spec, mode, device, repeat=repeat, force_new=force_new, search=search, **(search_options or {}), variables=variables(column),
-                              on_phase=(lambda p, c=column: on_progress(c, p)) if on_progress else None, env=env, **kw)
+      runs[column] = run_mode(spec, mode, device, settings=settings, repeat=request.repeat, force_new=request.force_new, search=request.search,
+                              variables=variables(column), on_phase=(lambda p, c=column: on_progress(c, p)) if on_progress else None, env=env)
       if env_name: runs[column].tinygrad = env_name
     if on_progress: on_progress(column, runs[column].status)
   from wino_core.devices import device_model
   cmp = {**comparison_dict(spec, device, tinygrad_version(), runs), "device_model": device_model(device)}
   if envs: cmp["tinygrad_envs"] = envs
-  if (pairs:=verdict_pairs(list(modes))): cmp["verdict_pairs"] = pairs
+  if (pairs:=verdict_pairs(list(request.modes))): cmp["verdict_pairs"] = pairs
   return cmp
 
 def _environment(name:str, wanted:dict|None, home:str|None):

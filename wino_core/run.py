@@ -2,6 +2,7 @@
 Never raises into the caller for what happens in the child: a crash, a hang or an out-of-memory is a RunResult."""
 from __future__ import annotations
 import json, os, signal, subprocess, sys, threading, time
+from dataclasses import asdict, dataclass, fields
 from typing import Callable
 
 from wino_core.result import RunResult
@@ -15,19 +16,40 @@ CHILD_ENV = {"CACHELEVEL": "0", "PARALLEL": "0", "PYTHONUNBUFFERED": "1"}
 
 DEFAULT_SEARCH_BUDGET_S = 600.0
 
-def run_mode(spec:ConvSpec, mode:str, device:str, *, repeat:int=10, warmup:int=2, timeout_s:float=DEFAULT_TIMEOUT_S,
-             memory_mb:int|None=DEFAULT_MEMORY_MB, on_phase:Callable[[str], None]|None=None, force_new:bool=False,
-             search:Search=HEURISTICS, search_cache:str|None=None, search_budget_s:float=DEFAULT_SEARCH_BUDGET_S,
-             parallel:int|None=None, fault:str|None=None, env=None, variables:dict[str, str]|None=None) -> RunResult:
-  """`force_new` makes NEW skip its cost model. `search`: heuristics, BEAM=N (a phase of its own, within
-  `search_budget_s`, with `parallel` compile processes, default the cores here; results kept in `search_cache`) or
-  NOOPT. `fault` (crash, hang, oom, raise) makes the child fail on purpose: it exists for tests of this very handling.
-  `env`: the tinygrad environment (wino_core.envs.Env) to run on, default the pinned tinygrad this process has.
-  `variables`: tinygrad context variables the child sets (a column's +NAME=VALUE), name -> value as text."""
+@dataclass(frozen=True)
+class RunSettings:
+  """How this host runs a request, as opposed to what the request asks (never part of a comparison's id). The one
+  object every path (in-process runner, queue worker, sweep, CLI) hands to compare() and run_mode()."""
+  timeout_s: float = DEFAULT_TIMEOUT_S      # wall-clock limit of one mode's child, without its BEAM search
+  memory_mb: int|None = DEFAULT_MEMORY_MB   # address-space limit of a child on CPU-side devices
+  search_cache: str|None = None             # BEAM results kept across runs (SQLite file); None: not kept
+  search_budget_s: float = DEFAULT_SEARCH_BUDGET_S  # the most one mode's BEAM search may take
+  parallel: int|None = None                 # compile processes a BEAM search uses; None: the cores here
+  envs_home: str|None = None                # where the tinygrad environments that columns `mode@env` name are registered
+
+  def mode_limit_s(self, search:Search) -> float:
+    """One mode's wall-clock limit: the run's own plus the search's budget."""
+    return self.timeout_s + (self.search_budget_s if search.beam else 0)
+  def job_limit_s(self, modes, search:Search) -> float:
+    """A whole comparison's: every mode at its limit, one after another, plus start-up slack."""
+    return len(modes) * self.mode_limit_s(search) + 120
+  def to_dict(self) -> dict: return asdict(self)
+  @classmethod
+  def from_dict(cls, d:dict) -> RunSettings: return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
+
+def run_mode(spec:ConvSpec, mode:str, device:str, *, settings:RunSettings=RunSettings(), repeat:int=10, warmup:int=2,
+             on_phase:Callable[[str], None]|None=None, force_new:bool=False, search:Search=HEURISTICS, fault:str|None=None,
+             env=None, variables:dict[str, str]|None=None) -> RunResult:
+  """`force_new` makes NEW skip its cost model. `search`: heuristics, BEAM=N (a phase of its own, within the settings'
+  search budget, with their `parallel` compile processes; results kept in their search cache) or NOOPT. `fault` (crash,
+  hang, oom, raise) makes the child fail on purpose: it exists for tests of this very handling. `env`: the tinygrad
+  environment (wino_core.envs.Env) to run on, default the pinned tinygrad this process has. `variables`: tinygrad context
+  variables the child sets (a column's +NAME=VALUE), name -> value as text."""
+  memory_mb = settings.memory_mb
   req = {"spec": spec.to_dict(), "mode": mode, "device": device, "repeat": repeat, "warmup": warmup, "force_new": force_new, "fault": fault,
-         "search": search.to_dict(), "search_cache": search_cache, "search_budget_s": search_budget_s,
-         "parallel": (os.cpu_count() or 1) if parallel is None else parallel, **({"vars": dict(variables)} if variables else {})}
-  if search.beam: timeout_s += search_budget_s  # the wall-clock limit is the run's own plus the search's budget
+         "search": search.to_dict(), "search_cache": settings.search_cache, "search_budget_s": settings.search_budget_s,
+         "parallel": (os.cpu_count() or 1) if settings.parallel is None else settings.parallel, **({"vars": dict(variables)} if variables else {})}
+  timeout_s = settings.mode_limit_s(search)
   base = {"mode": mode, "device": device}
   # GPU runtimes reserve huge virtual address ranges: the address-space limit is only applied to CPU-side devices
   limit_memory = memory_mb is not None and device.split(":")[0] in ("CPU", "CLANG", "LLVM", "PYTHON")

@@ -9,6 +9,7 @@ from wino_core.compare import CompareRequest, bounded_int, check_modes
 from wino_core.devices import tinygrad_version
 from wino_core.networks import MODELS, ConvLayer, SweepLayer, model_title, network_layers
 from wino_core.result import MODES
+from wino_core.run import RunSettings
 from wino_core.search import HEURISTICS, Search, parse_search
 from wino_core.spec import DTYPES, Caps, SpecError
 
@@ -105,15 +106,13 @@ def parse_sweep(raw:dict, *, devices:list[dict]|None=None, caps:Caps|None=None, 
   check_device(first.spec, device, devices)
   return req
 
-def run_sweep(req:SweepRequest, *, timeout_s:float|None=None, search_options:dict|None=None, on_progress=None) -> list[dict]:
-  """A sweep here and now, no server and nothing stored (the CLI, the benchmarks): each distinct conv compared in turn;
-  the layer rows. on_progress(layer index, layer, mode, phase)."""
+def run_sweep(req:SweepRequest, settings:RunSettings=RunSettings(), on_progress=None) -> list[dict]:
+  """A sweep here and now, no server and nothing stored (the CLI, the benchmarks): each distinct conv compared in turn,
+  as `settings` say; the layer rows. on_progress(layer index, layer, mode, phase)."""
   from wino_core.compare import compare
-  from wino_core.spec import parse_spec
   rows = []
   for i, layer in enumerate(table:=req.layer_table()):
-    cmp = compare(parse_spec(layer["spec"]), req.modes, req.device, repeat=req.repeat, timeout_s=timeout_s, search=req.search,
-                  search_options=search_options, on_progress=(lambda m, p, i=i, l=layer: on_progress(i, l, m, p)) if on_progress else None)
+    cmp = compare(CompareRequest.from_dict(layer["request"]), settings, (lambda m, p, i=i, l=layer: on_progress(i, l, m, p)) if on_progress else None)
     rows.append(layer_row({**layer, "status": "done"}, cmp))
   return rows
 

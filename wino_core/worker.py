@@ -39,11 +39,15 @@ def valid_name(name:str) -> bool: return 0 < len(name) <= 64 and all(c.isalnum()
 
 _SERVING: dict = {}  # this device process's worker and device, for the result's provenance
 
-def run_job(request:dict, run_timeout_s:float|None=None) -> dict:
-  """The RQ job: one comparison on this host's device, phases written to job.meta for the server's job page."""
+def run_job(request:dict, settings:dict|float|None=None) -> dict:
+  """The RQ job: one comparison on this host's device, phases written to job.meta for the server's job page. `settings`:
+  the server's RunSettings (a number: a job queued by a wino-dash before them, its run timeout); the search cache and
+  the tinygrad environments are this host's."""
+  from dataclasses import replace
   from rq import get_current_job
-  from wino_core.compare import compare
-  from wino_core.spec import parse_spec
+  from wino_core.compare import CompareRequest, compare
+  from wino_core.run import RunSettings
+  from wino_core.search import user_cache_path
   st = time.perf_counter()
   _exit_with_parent()
   job = get_current_job()
@@ -53,13 +57,11 @@ def run_job(request:dict, run_timeout_s:float|None=None) -> dict:
     job.meta["progress"] = progress
     try: job.save_meta()
     except RedisError: pass  # progress is best effort; the result is what counts
-  device = request["device"].rpartition("@")[0]
+  req = CompareRequest.from_dict(request)
+  device = req.device.rpartition("@")[0]
   if device != _SERVING.get("device"): raise ValueError(f"this worker serves {_SERVING.get('device')}, not {device}")
-  from wino_core.search import parse_search, user_cache_path
-  cmp = compare(parse_spec(request["spec"]), request["modes"], device, repeat=request["repeat"], timeout_s=run_timeout_s,
-                force_new=request.get("force_new", False), search=parse_search(request.get("search")),
-                search_options={"search_cache": user_cache_path()}, on_progress=on_progress,
-                envs=request.get("tinygrad_envs"), envs_home=_SERVING.get("envs_home"))
+  given = RunSettings.from_dict(settings) if isinstance(settings, dict) else RunSettings(**({"timeout_s": settings} if settings else {}))
+  cmp = compare(replace(req, device=device), replace(given, search_cache=user_cache_path(), envs_home=_SERVING.get("envs_home")), on_progress)
   return {**cmp, "worker": {**{k: _SERVING[k] for k in ("name", "host", "model")}, "wall_s": time.perf_counter() - st}}
 
 def _exit_with_parent():
