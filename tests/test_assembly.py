@@ -147,3 +147,16 @@ def test_every_kernel_of_a_run_has_assembly_mix_and_line_map(small_runs):
       lines = {l for n in g["nodes"] for l in n.get("lines", [])}
       assert lines and max(lines) <= k["source"].count("\n") + 1, (mode, k["name"])
       assert any(n["op"] == "STORE" and n.get("lines") for n in g["nodes"])
+
+def test_new_kernels_and_their_asts_say_which_stage_made_them():
+  """cin == cout: XHAT and MHAT hold as many elements, so a stage is told by what the rule made, not by size alone."""
+  from wino_core.run import run_mode
+  from wino_core.spec import ConvSpec
+  r = run_mode(ConvSpec(batch=1, cin=4, cout=4, h=8, w=8, padding=(1, 1, 1, 1)), "new", "CPU", repeat=1, warmup=0, force_new=True)
+  assert r.ok and r.winograd["fired"], r.message
+  stages = [k.get("stage") for k in r.kernels]
+  assert sorted(stages) == ["GHAT", "MHAT", "XHAT", "output"], stages
+  by_stage = {k["stage"]: k for k in r.kernels}
+  assert (by_stage["XHAT"]["role"], by_stage["GHAT"]["role"], by_stage["MHAT"]["role"]) == ("input transform", "weight transform", "batched product")
+  assert [g.get("stage") for g in r.graphs["kernel_asts"]] == stages
+  assert {n.get("stage") for n in r.graphs["kernel_graph"]["nodes"] if n["kind"] == "kernel"} == set(stages)

@@ -6,6 +6,7 @@ not 50 edges to one node. A graph over MAX_NODES keeps the MAX_NODES nodes neare
 ("truncated": true, "total": the node count before the cut)."""
 from __future__ import annotations
 from collections import deque
+from math import prod
 from tinygrad.uop.ops import Ops, UOp
 
 MAX_NODES = 5000   # per graph: a safety net (real kernel ASTs are hundreds of nodes whatever the shape), keeps stored JSON sane
@@ -116,17 +117,33 @@ def kernel_graph(kernels:list[dict], buffers:dict[int, dict]) -> dict:
       edges.append([len(kernels)+b, i])
     t = (k.get("time_s") or {}).get("median")
     nodes.append({"id": i, "op": "KERNEL", "dtype": "", "arg": k["name"], "kind": "kernel", "name": k["name"], "role": k["role"],
-                  "index": i, "time_s": t})
+                  "index": i, "time_s": t, **({"stage": k["stage"]} if k.get("stage") else {})})
     for b in k["writes"]:
       buffer_node(b)
       edges.append([i, len(kernels)+b])
   return {"nodes": nodes, "edges": edges, "total": len(nodes), "truncated": False}
 
+def kernel_stages(rewrites:list, kernels:list[dict], buffers:dict[int, dict]) -> list[str|None]:
+  """NEW's stage of each kernel, from the STAGEs its rule made (Rewrite.stages: XHAT, GHAT, MHAT): a kernel is the stage
+  whose buffer it writes, matched by the STAGE's element count and dtype (where two stages match, the one its role
+  names); the kernel that writes the conv's output is "output". None for a kernel no stage made, and for every kernel
+  of a run whose rule did not fire."""
+  made = [(name, prod(int(s) for s in u.shape), u.dtype.name) for rw in rewrites for name, u in rw.stages.items()]
+  out: list[str|None] = []
+  for k in kernels:
+    writes = [buffers[b] for b in k["writes"] if b in buffers]
+    names = {name for d in writes for name, size, dtype in made if (d["size"], d["dtype"]) == (size, dtype)}
+    if made and any(d["role"] == "out" for d in writes): out.append("output")
+    elif len(names) > 1 and TMP_NAMES.get(k["role"]) in names: out.append(TMP_NAMES[k["role"]])
+    else: out.append(names.pop() if len(names) == 1 else None)
+  return out
+
 def run_graphs(linear:UOp, kernels:list[dict], buffers, known_shapes:dict, rewrites:list, line_maps:list[dict]|None=None) -> dict:
   """RunResult.graphs: the kernel graph, each kernel's AST (the CALL's SINK as scheduled, before codegen: what tinygrad
   lowers, in launch order) and NEW's first rewrite (the matched REDUCE with its sources, and what replaced it), or None.
   buffers: the run's BufferTable; known_shapes: Buffer -> shape for the conv's own tensors; line_maps: per kernel, the
-  source lines each AST node made (its nodes get "lines")."""
+  source lines each AST node made (its nodes get "lines"). NEW's kernels get their "stage" (kernel_stages), in `kernels`
+  too."""
   calls = [c for c in linear.src if c.op is Ops.CALL and c.src[0].op is Ops.SINK]
   described: dict[int, dict] = {}
   for c in calls:
@@ -134,6 +151,8 @@ def run_graphs(linear:UOp, kernels:list[dict], buffers, known_shapes:dict, rewri
       d = buffers.describe(b)
       shape = known_shapes.get(b.buffer) or store_shape(c.src[0], slot)
       described.setdefault(d["id"], d | {"shape": list(shape) if shape else None})
+  for k, stage in zip(kernels, kernel_stages(rewrites, kernels, described)):
+    if stage: k["stage"] = stage
   kg = kernel_graph(kernels, described)
   names = {n["buffer"]: n["name"] for n in kg["nodes"] if n["kind"] == "buffer"}
   def params(c:UOp) -> dict[int, str]: return {slot: f"buf {buffers.id(b)} {names.get(buffers.id(b), '')}" for slot, b in enumerate(c.src[1:])}
@@ -144,6 +163,8 @@ def run_graphs(linear:UOp, kernels:list[dict], buffers, known_shapes:dict, rewri
     left -= len(g["nodes"])
     return g
   asts = [graph(c.src[0], params(c), lines=line_maps[k] if line_maps and k < len(line_maps) else None) for k, c in enumerate(calls[:MAX_ASTS])]
+  for g, k in zip(asts, kernels):
+    if k.get("stage"): g["stage"] = k["stage"]  # every node of this AST belongs to the stage
   rw = rewrites[0] if rewrites else None
   return {"kernel_graph": kg, "kernel_asts": asts, "rewrite": None if rw is None else
           {"description": rw.description, "count": len(rewrites), "before": graph(rw.before), "after": graph(rw.after, names={u: n for n, u in rw.stages.items()})}}
