@@ -147,7 +147,8 @@ def two():
   from app.result_view import two_comparisons
   ids = request.args.getlist("id")
   if len(ids) != 2 or ids[0] == ids[1]:
-    abort(400, f"pick exactly two different comparisons to put side by side (got {len(set(ids))})")
+    got = "the same one twice" if len(ids) == 2 else f"{len(ids)} id{'' if len(ids) == 1 else 's'}"
+    abort(400, f"compare these two needs exactly two different comparisons (/two?id=A&id=B), got {got}: tick two in the history")
   try: c = two_comparisons(*(load(i) for i in ids))
   except ValueError as e: abort(400, str(e))
   return render_template("result.html", **result_context(c, request.args))

@@ -124,7 +124,7 @@ def layer_row(layer:dict, comparison:dict|None) -> dict:
   from wino_core.verdict import verdict
   row = {"names": layer["names"], "multiplicity": len(layer["names"]), "spec": layer["spec"], "comparison": layer["comparison"],
          "status": layer["status"], "message": layer.get("message", ""), "time_s": {}, "new": None, "why": "", "worst": None,
-         "new_old": None, "new_base": None}
+         "new_old": None, "new_base": None, "verdicts": {}}
   if comparison is None: return row
   runs = comparison["runs"]
   row["time_s"] = {m: r["kernel_time_s"]["median"] for m, r in runs.items() if r["status"] == "ok" and r.get("kernel_time_s")}
@@ -138,7 +138,17 @@ def layer_row(layer:dict, comparison:dict|None) -> dict:
   t = row["time_s"]
   row["new_old"] = t["new"] / t["old"] if "new" in t and t.get("old") else None
   row["new_base"] = t["new"] / t["baseline"] if "new" in t and t.get("baseline") else None
+  row["verdicts"] = {k: _speed_verdict(runs, a, b) for k, a, b in (("new_old", "new", "old"), ("new_base", "new", "baseline"))}
   return row
+
+def _speed_verdict(runs:dict, a:str, b:str) -> str|None:
+  """a vs b: faster / slower / within noise (the comparison's own noise test), or n/a where both ran the direct conv,
+  baseline's kernel (NEW or OLD left the conv alone): their ratio is one kernel timed twice."""
+  from wino_core.verdict import ran_winograd, speed_pair
+  ra, rb = runs.get(a) or {}, runs.get(b) or {}
+  if not (ra.get("status") == rb.get("status") == "ok" and ra.get("kernel_time_s") and rb.get("kernel_time_s")): return None
+  if not ran_winograd(a, ra) and not ran_winograd(b, rb): return "n/a"
+  return speed_pair(ra, rb)["verdict"]
 
 def totals(rows:list[dict], modes) -> dict:
   """The network's conv time per mode (each distinct conv times its multiplicity), complete only where every layer
