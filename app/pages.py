@@ -89,8 +89,12 @@ def result_json(cid:str):
 
 @bp.get("/c/<cid>.html")
 def result_html(cid:str):
-  """One standalone file: CSS, JS and data inline, opens from disk."""
-  html = render_template("standalone.html", **result_context(load(cid), request.args, standalone=True))
+  """One standalone file: CSS, JS and data inline, opens from disk. Its diffs of every pair of modes are the costly
+  part and the same for every view, so they are kept by id (a stored comparison never changes)."""
+  from app.result_view import offline_diffs
+  c = load(cid)
+  diffs = service.cached_page(("offline", cid), lambda: offline_diffs(c["runs"]))
+  html = render_template("standalone.html", **result_context(c, request.args, standalone=True, diffs=diffs))
   return Response(html, mimetype="text/html", headers={"Content-Disposition": f'attachment; filename="wino-dash-{cid}.html"',
                                                         "Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline'; "
                                                         "style-src 'unsafe-inline'; img-src data: blob:; worker-src blob:"})

@@ -11,7 +11,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from wino_core.columns import split
-from wino_core.diff import diff_kernels, pair_kernels
+from wino_core.diff import diff_kernels, mirror, pair_kernels
 from wino_core.peaks import peak_for, roofline
 from wino_core.spec import parse_spec
 from wino_core.search import parse_search
@@ -152,7 +152,8 @@ def script_json(obj) -> Markup:
   """JSON to embed in <script type="application/json">: no '<' at all, so no text in it can close the tag."""
   return Markup(json.dumps(obj).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
-def result_context(c:dict, args, standalone:bool=False) -> dict:
+def result_context(c:dict, args, standalone:bool=False, diffs:str|None=None) -> dict:
+  """`standalone`: for the export, with its `offline_diffs` (computed here unless given)."""
   runs = c["runs"]
   spec = parse_spec(c["spec"])
   search = parse_search((c.get("request") or {}).get("search"))
@@ -187,7 +188,7 @@ def result_context(c:dict, args, standalone:bool=False) -> dict:
           "graphs": {m: r.get("graphs") for m, r in runs.items()}, "layout_lib": LAYOUT_LIB,
           "peak": peak, "roofline": lambda k: roofline(k, peak),
           "standalone": standalone, "assets": inline_assets(STANDALONE_JS) if standalone else None,
-          "offline": script_json(offline_data(runs, label, {"a": a, "b": b, "pair": pair_i, **opts})) if standalone else None}
+          "offline": script_json(offline_data(diffs or offline_diffs(runs), label, {"a": a, "b": b, "pair": pair_i, **opts})) if standalone else None}
 
 STANDALONE_JS = ("charts.js", "offline.js", "sources.js", "graphs.js")
 
@@ -201,13 +202,19 @@ def _row(r:dict) -> list:
   carries each kernel's source once)."""
   return [r["kind"], r["a_no"], r["b_no"], _spans(r["a_segments"]), _spans(r["b_segments"])]
 
-def offline_data(runs:dict, label, view:dict) -> dict:
-  """What the standalone export's controls need with no server: for every ordered pair of modes that ran, its kernel
-  pairs and each pair's diff (whole files, every row) under the four matchings (whitespace, normalized names). The
-  diff is computed here, by the same wino_core.diff as the page; the file's script only lays the rows out (split or
-  unified, word marks on or off, context lines). Equal diffs are kept once: "diffs" maps a key to an index in "rows"."""
+def offline_diffs(runs:dict) -> str:
+  """What the standalone export's controls need with no server, as JSON (the same for every view of a comparison, so
+  the caller can keep it by id): for every ordered pair of modes that ran, its kernel pairs and each pair's diff (whole
+  files, every row) under the four matchings (whitespace, normalized names). The diff is computed here, by the same
+  wino_core.diff as the page; the file's script only lays the rows out (split or unified, word marks on or off,
+  context lines). Each unordered pair of sources is diffed once: b against a is a against b mirrored, exactly as the
+  page's diff_kernels makes it. Equal diffs are kept once: "diffs" maps a key to an index in "rows"."""
   modes = [m for m, r in runs.items() if r.get("kernels")]
   kernels = {m: runs[m]["kernels"] for m in modes}
+  made: dict[tuple, dict] = {}
+  def diff(left:str, right:str, ws:int, norm:int) -> dict:
+    if (key:=(right, left, ws, norm)) in made: return mirror(made[key])
+    return made.setdefault((left, right, ws, norm), diff_kernels(left, right, ignore_whitespace=bool(ws), normalize=bool(norm)))
   pairs, diffs, unique = {}, {}, {}
   for a in modes:
     for b in modes:
@@ -217,12 +224,16 @@ def offline_data(runs:dict, label, view:dict) -> dict:
         right = kernels[b][p["b"]]["source"] if p["b"] is not None else ""
         for ws in (0, 1):
           for norm in (0, 1):
-            d = diff_kernels(left, right, ignore_whitespace=bool(ws), normalize=bool(norm))
+            d = diff(left, right, ws, norm)
             text = json.dumps({"rows": [_row(r) for r in d["split"]], "summary": d["summary"]})
             diffs[f"{a}|{b}|{i}|{ws}{norm}"] = unique.setdefault(text, len(unique))
-  return {"view": view, "modes": modes, "labels": {m: label(m) for m in modes},
-          "kernels": {m: [{"name": k["name"], "role": k["role"], "source": k["source"]} for k in ks] for m, ks in kernels.items()},
-          "pairs": pairs, "diffs": diffs, "rows": [json.loads(t) for t in unique]}
+  return json.dumps({"modes": modes, "kernels": {m: [{"name": k["name"], "role": k["role"], "source": k["source"]} for k in ks] for m, ks in kernels.items()},
+                     "pairs": pairs, "diffs": diffs, "rows": [json.loads(t) for t in unique]})
+
+def offline_data(diffs:str, label, view:dict) -> dict:
+  """The export's #offline-data: its view, the modes' labels and `offline_diffs`."""
+  data = json.loads(diffs)
+  return {"view": view, "labels": {m: label(m) for m in data["modes"]}, **data}
 
 def inline_assets(js_files:tuple[str, ...]) -> dict:
   """Everything the standalone export needs, as text to inline: it must open from disk with no server."""

@@ -256,3 +256,22 @@ def test_standalone_export_keeps_the_view_and_every_modes_sources(stored):
   modes = list(data["runs"])
   assert set(offline["pairs"]) == {f"{a}|{b}" for a in modes for b in modes}
   assert len(offline["diffs"]) == 4 * sum(len(p) for p in offline["pairs"].values())
+
+def test_the_export_diffs_each_pair_of_sources_once_and_keeps_them_by_id(stored, monkeypatch):
+  """every ordered pair of modes is in the file, but b↔a is a↔b mirrored (diffed once), and a comparison never changes,
+  so a second download, in any view, diffs only the one pair its view shows as the page does"""
+  import app.result_view as rv
+  calls = []
+  real = rv.diff_kernels
+  monkeypatch.setattr(rv, "diff_kernels", lambda a, b, **kw: calls.append((a, b)) or real(a, b, **kw))
+  c = stored["app"].test_client()
+  html = c.get(f"/c/{stored['id']}.html").get_data(as_text=True)
+  offline = json.loads(re.search(r'id="offline-data">(.*?)</script>', html, re.S).group(1))
+  ks = offline["kernels"]
+  def src(m, i): return "" if i is None else ks[m][i]["source"]
+  pairs = {frozenset((src(a, p["a"]), src(b, p["b"]))) for key, ps in offline["pairs"].items() for a, b in [key.split("|")] for p in ps}
+  assert len(calls) == 4 * len(pairs) + 1 and len({frozenset(ab) for ab in calls}) == len(pairs)  # + the view's own diff
+  assert len(offline["diffs"]) == 4 * sum(len(p) for p in offline["pairs"].values()), "still every ordered pair"
+  del calls[:]
+  again = c.get(f"/c/{stored['id']}.html?a=old&b=baseline&view=unified").get_data(as_text=True)
+  assert len(calls) == 1 and json.loads(re.search(r'id="offline-data">(.*?)</script>', again, re.S).group(1))["rows"] == offline["rows"]

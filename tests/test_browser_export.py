@@ -61,6 +61,12 @@ def test_the_exported_file_switches_modes_and_diff_options_offline(browser, serv
   offline.select_option('#pick-modes select[name="b"]', "old")
   same = check("a=old&b=old&pair=0&view=split&norm=1&ctx=2&ws=1")
   assert same["summary"].startswith("identical")
+  # a pair the other way round: the file carries it mirrored from old↔new, the page diffs it itself
+  offline.select_option('#pick-modes select[name="a"]', "new")
+  offline.uncheck('input[name="ws"]')
+  offline.uncheck('input[name="norm"]')
+  reverse = check("a=new&b=old&view=split&norm=0&ctx=2&ws=0")
+  assert not reverse["summary"].startswith("identical")
   assert not errors, errors
 
 def test_a_line_link_opens_in_the_file(browser, server, comparison, tmp_path):  # noqa: F811

@@ -125,6 +125,19 @@ def test_unified_has_every_line_of_each_side_once(convs):
   assert sum(r["kind"] == "delete" for r in u) == d["summary"]["changed"] + d["summary"]["removed"]
   assert sum(r["kind"] == "insert" for r in u) == d["summary"]["changed"] + d["summary"]["added"]
 
+def matched_lines(d:dict) -> set[tuple[int, int]]: return {(r["a_no"], r["b_no"]) for r in d["split"] if r["kind"] == "equal"}
+
+def test_a_diff_reads_the_same_with_its_sides_swapped(convs):
+  """difflib breaks ties by its first sequence, so on its own "x,y" vs "y,x" keeps x one way round and y the other;
+  the diff of b against a must be the diff of a against b, mirrored (the export mirrors one direction for the other)"""
+  for a, b in (("x\ny", "y\nx"), (convs["conv"], convs["bias"]), (convs["conv"], convs["opencl"])):
+    for ws, norm in ((False, False), (True, True)):
+      ab, ba = (diff_kernels(x, y, ignore_whitespace=ws, normalize=norm) for x, y in ((a, b), (b, a)))
+      assert matched_lines(ba) == {(j, i) for i, j in matched_lines(ab)}
+      assert ba["summary"] == {**ab["summary"], "added": ab["summary"]["removed"], "removed": ab["summary"]["added"]}
+      assert [(r["kind"], r["text"]) for r in ba["unified"] if r["kind"] == "insert"] == \
+             [("insert", r["text"]) for r in ab["unified"] if r["kind"] == "delete"], "a's removed lines are b's added ones"
+
 @pytest.mark.parametrize("context", [0, 1, 3])
 def test_context_keeps_changes_with_n_lines_around(convs, context):
   a, b = convs["conv"], convs["bias"]

@@ -81,44 +81,62 @@ def diff_kernels(a:str, b:str, *, ignore_whitespace:bool=False, normalize:bool=F
   Line numbers count from 1 and the text is always the original sources', whatever the matching ignored. segments
   ([[equal|delete|insert, text], ...]) mark the changed words of a changed line that has a counterpart, else None.
   summary: {"added", "removed", "changed", "identical"}, in lines, as matched. `asm`: the texts are assembly (PTX, SASS,
-  objdump), whose normalizing renumbers registers and addresses rather than tinygrad's temporaries."""
+  objdump), whose normalizing renumbers registers and addresses rather than tinygrad's temporaries.
+  Symmetric: diff_kernels(b, a) is diff_kernels(a, b) mirrored (see `mirror`). difflib alone breaks ties between equally
+  long matches by the first sequence's order, so a pair would read differently with its sides swapped; the diff is
+  always made with the smaller source first and mirrored otherwise, and a caller may mirror a diff it has."""
+  if a > b: return mirror(diff_kernels(b, a, ignore_whitespace=ignore_whitespace, normalize=normalize, context=context, asm=asm))
   a_lines, b_lines = a.splitlines(), b.splitlines()
   renumber = normalize_registers if asm else normalize_temporaries
   a_keys, b_keys = (renumber(s).splitlines() if normalize else lines for s, lines in ((a, a_lines), (b, b_lines)))
   def matched(line:str) -> str: return "".join(line.split()) if ignore_whitespace else line
   opcodes = difflib.SequenceMatcher(None, [matched(l) for l in a_keys], [matched(l) for l in b_keys], autojunk=False).get_opcodes()
 
-  split, unified, summary = [], [], {"added": 0, "removed": 0, "changed": 0}
+  split, summary = [], {"added": 0, "removed": 0, "changed": 0}
   def line(kind, i, j, segments=(None, None)) -> dict:
     return {"kind": kind, "a_no": None if i is None else i+1, "a_text": None if i is None else a_lines[i], "a_segments": segments[0],
             "b_no": None if j is None else j+1, "b_text": None if j is None else b_lines[j], "b_segments": segments[1]}
-  def one_side(row:dict, side:str, kind:str) -> dict:
-    return {"kind": kind, "a_no": row["a_no"] if side == "a" else None, "b_no": row["b_no"] if side == "b" else None,
-            "text": row[f"{side}_text"], "segments": row[f"{side}_segments"]}
   for tag, i1, i2, j1, j2 in _trimmed(opcodes, context):
-    if tag == "skip":
-      skip = {"kind": "skip", "hidden": i2 - i1, "a_no": i1+1, "b_no": j1+1}
-      split.append(skip)
-      unified.append(dict(skip))
-    elif tag == "equal":
-      for i, j in zip(range(i1, i2), range(j1, j2)):
-        split.append(line("equal", i, j))
-        unified.append({"kind": "equal", "a_no": i+1, "b_no": j+1, "text": b_lines[j], "segments": None})
+    if tag == "skip": split.append({"kind": "skip", "hidden": i2 - i1, "a_no": i1+1, "b_no": j1+1})
+    elif tag == "equal": split += [line("equal", i, j) for i, j in zip(range(i1, i2), range(j1, j2))]
     else:
       pairs = min(i2 - i1, j2 - j1)
       summary["changed"] += pairs
       summary["removed"] += (i2 - i1) - pairs
       summary["added"] += (j2 - j1) - pairs
-      rows = []
       for k in range(max(i2 - i1, j2 - j1)):
         i, j = (i1+k if k < i2-i1 else None), (j1+k if k < j2-j1 else None)
         if i is not None and j is not None:
-          rows.append(line("replace", i, j, _word_segments(a_lines[i], b_lines[j], a_keys[i], b_keys[j], ignore_whitespace)))
-        else: rows.append(line("delete" if j is None else "insert", i, j))
-      split += rows
-      unified += [one_side(r, "a", "delete") for r in rows if r["a_no"] is not None]
-      unified += [one_side(r, "b", "insert") for r in rows if r["b_no"] is not None]
-  return {"split": split, "unified": unified, "summary": {**summary, "identical": all(op[0] == "equal" for op in opcodes)}}
+          split.append(line("replace", i, j, _word_segments(a_lines[i], b_lines[j], a_keys[i], b_keys[j], ignore_whitespace)))
+        else: split.append(line("delete" if j is None else "insert", i, j))
+  return {"split": split, "unified": _unified(split), "summary": {**summary, "identical": all(op[0] == "equal" for op in opcodes)}}
+
+def _unified(split:list[dict]) -> list[dict]:
+  """The unified rows from the split ones: equal rows as b's line; each change (a run of changed rows: difflib never
+  puts two changes next to each other) as a's lines removed, then b's lines added."""
+  out, change = [], []
+  def flush():
+    out.extend({"kind": "delete", "a_no": r["a_no"], "b_no": None, "text": r["a_text"], "segments": r["a_segments"]} for r in change if r["a_no"] is not None)
+    out.extend({"kind": "insert", "a_no": None, "b_no": r["b_no"], "text": r["b_text"], "segments": r["b_segments"]} for r in change if r["b_no"] is not None)
+    change.clear()
+  for r in split:
+    if r["kind"] not in ("equal", "skip"): change.append(r); continue
+    flush()
+    out.append(dict(r) if r["kind"] == "skip" else {"kind": "equal", "a_no": r["a_no"], "b_no": r["b_no"], "text": r["b_text"], "segments": None})
+  flush()
+  return out
+
+SWAPPED = {"insert": "delete", "delete": "insert"}
+def mirror(diff:dict) -> dict:
+  """The diff of b against a, from the diff of a against b: each row's sides swapped, deleted lines and words read as
+  inserted ones and the other way round."""
+  def segments(s): return None if s is None else [[SWAPPED.get(k, k), t] for k, t in s]
+  def row(r:dict) -> dict:
+    if r["kind"] == "skip": return {**r, "a_no": r["b_no"], "b_no": r["a_no"]}
+    return {"kind": SWAPPED.get(r["kind"], r["kind"]), "a_no": r["b_no"], "a_text": r["b_text"], "a_segments": segments(r["b_segments"]),
+            "b_no": r["a_no"], "b_text": r["a_text"], "b_segments": segments(r["a_segments"])}
+  split, s = [row(r) for r in diff["split"]], diff["summary"]
+  return {"split": split, "unified": _unified(split), "summary": {**s, "added": s["removed"], "removed": s["added"]}}
 
 def pair_kernels(a:list[dict], b:list[dict]) -> list[dict]:
   """Which kernels of two modes (each a list in launch order, with a "role") to show side by side:
