@@ -23,6 +23,9 @@ MIGRATIONS = [
 ]
 ACTIVE = ("queued", "running")
 
+class NewerSchema(RuntimeError):
+  """The database was written by a newer wino-dash: its tables are not the ones this code knows, so it is not opened."""
+
 def _tinygrads(comparison:dict) -> list[str]:
   """The tinygrads a comparison's columns ran on (the pinned version, environment names), for history's column and filter."""
   return list(dict.fromkeys(r.get("tinygrad") or comparison["tinygrad"] for r in comparison["runs"].values())) or [comparison["tinygrad"]]
@@ -50,6 +53,9 @@ class Store:
     db = self._db()
     with self._write_lock:
       version = db.execute("PRAGMA user_version").fetchone()[0]
+      if version > len(MIGRATIONS):
+        raise NewerSchema(f"{self.path} has schema v{version}, newer than this wino-dash's v{len(MIGRATIONS)}: a newer wino-dash "
+                          "wrote it; serve it with that one (or update this checkout), or give another --db. It was not changed.")
       for i, sql in enumerate(MIGRATIONS[version:], start=version + 1):
         db.execute("BEGIN IMMEDIATE")
         try:

@@ -143,6 +143,22 @@ def test_store_has_a_schema_version_and_wal(tmp_path):
   Store(str(tmp_path / "db.sqlite3"))  # migrating again is a no-op
   assert s.schema_version >= 1
 
+def test_a_database_from_a_newer_wino_dash_is_refused_and_left_as_it_is(tmp_path):
+  import sqlite3
+  from app.store import MIGRATIONS, NewerSchema
+  path = str(tmp_path / "db.sqlite3")
+  Store(path)
+  con = sqlite3.connect(path)
+  con.execute(f"PRAGMA user_version={len(MIGRATIONS) + 1}")
+  con.execute("CREATE TABLE from_the_future (x)")
+  con.close()
+  with pytest.raises(NewerSchema, match=f"schema v{len(MIGRATIONS) + 1}, newer than this wino-dash's v{len(MIGRATIONS)}"): Store(path)
+  r = subprocess.run([sys.executable, "-m", "wino_core.cli", "serve", "--db", path, "--port", "0"], capture_output=True, text=True, timeout=60)
+  assert r.returncode == 2 and r.stderr.count("\n") == 1 and "newer than this wino-dash's" in r.stderr and "Traceback" not in r.stderr
+  con = sqlite3.connect(path)
+  assert con.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) + 1
+  assert con.execute("SELECT count(*) FROM from_the_future").fetchone()[0] == 0
+
 def test_concurrent_jobs_and_comparisons_never_duplicate_or_corrupt(tmp_path):
   path = str(tmp_path / "db.sqlite3")
   stores = [Store(path) for _ in range(4)]  # separate connections, as separate processes would have

@@ -168,7 +168,11 @@ def cmd_serve(a) -> int:
   if a.dev:
     serve_dev(make_app, a.host, a.port)
     return 0
-  app = make_app()
+  from app.store import NewerSchema
+  try: app = make_app()
+  except NewerSchema as e:
+    print(f"wino-dash: error: {e}", file=sys.stderr)
+    return 2
   if a.queue:
     from wino_core.worker import redact
     jobs = f"jobs on the queue {redact(a.queue)}"
