@@ -264,7 +264,7 @@ def test_the_export_diffs_each_pair_of_sources_once_and_keeps_them_by_id(stored,
   calls = []
   real = rv.diff_kernels
   monkeypatch.setattr(rv, "diff_kernels", lambda a, b, **kw: calls.append((a, b)) or real(a, b, **kw))
-  c = stored["app"].test_client()
+  c = create_app({"DATABASE": stored["db"], "TESTING": True}).test_client()  # a server that has not exported it yet
   html = c.get(f"/c/{stored['id']}.html").get_data(as_text=True)
   offline = json.loads(re.search(r'id="offline-data">(.*?)</script>', html, re.S).group(1))
   ks = offline["kernels"]
