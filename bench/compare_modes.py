@@ -1,7 +1,7 @@
 """baseline vs OLD vs NEW on the issue's six shapes, float32 and float16, on one device: each (shape, dtype, mode) in a
 fresh process through wino_core.run.run_mode (the same path the dashboard uses), then the ratios from this one run.
 
-  python bench/compare_modes.py [--device CPU] [--dtypes float32,float16] [--repeat 10] [--shapes 1,16,16,32 8,64,64,56]
+  python bench/compare_modes.py [--device CPU] [--dtypes float32,float16,bfloat16] [--repeat 10] [--shapes 1,16,16,32 8,64,64,56]
                                 [--beam N [--search-cache FILE] [--search-budget S]] [--noopt]
 
 Prints per shape: cold compile (s), kernel time (median of --repeat runs after 2 warm-up runs, summed over kernels, ms),
@@ -22,7 +22,7 @@ MODES = ("baseline", "old", "new")
 def main():
   p = argparse.ArgumentParser()
   p.add_argument("--device", default=None)
-  p.add_argument("--dtypes", default="float32,float16")
+  p.add_argument("--dtypes", default="float32,float16", help="any of float32, float16, bfloat16")
   p.add_argument("--repeat", type=int, default=10)
   p.add_argument("--shapes", nargs="*", default=None, help="batch,cin,cout,size (3x3 kernel, padding 1)")
   p.add_argument("--json", default=None)

@@ -34,3 +34,22 @@ def test_bad_spec_is_one_line_and_exit_2():
     p = cli("compare", *args)
     assert p.returncode == 2 and p.stdout == ""
     assert len(p.stderr.strip().splitlines()) == 1 and p.stderr.startswith("wino-dash: error:"), p.stderr
+
+def test_bfloat16_runs_every_mode_and_is_correct():
+  # numpy has no bfloat16: the inputs are float32 values bfloat16 holds exactly, cast by tinygrad, and the reference
+  # uses those very values. Where the CPU's clang cannot compile __bf16 the run says tinygrad emulated it.
+  p = cli("compare", "--cin", "16", "--cout", "16", "--size", "16", "--dtype", "bfloat16", "--modes", "baseline,old,new",
+          "--device", "CPU", "--repeat", "1", "--json")
+  assert p.returncode == 0, p.stderr
+  out = json.loads(p.stdout)
+  assert out["spec"]["dtype"] == "bfloat16"
+  for mode, r in out["runs"].items():
+    assert r["status"] == "ok", (mode, r["message"])
+    assert r["precision"]["input"] == r["precision"]["output"] == ["bfloat16"]
+    assert out["verdict"]["errors"][mode]["verdict"] == "correct", (mode, out["verdict"]["errors"][mode])
+    assert "bfloat16" in out["verdict"]["errors"][mode]["rule"]
+    if r["precision"]["emulated"]: assert "emulated" in out["verdict"]["errors"][mode]["rule"]  # said where it was
+  assert out["runs"]["old"]["winograd"]["fired"] and out["runs"]["new"]["winograd"]["fired"]
+  assert out["runs"]["new"]["precision"]["intermediate"] == ["float32"]  # NEW's CPU layout keeps float32 in between
+  assert out["runs"]["old"]["precision"]["intermediate"] == ["bfloat16"]
+  assert out["runs"]["baseline"]["max_rel_err"] < 2**-7  # baseline's own error is about bfloat16's output rounding

@@ -16,7 +16,7 @@ def test_defaults_are_the_seeds_shape():
   ({"padding": -1}, "padding"), ({"padding": "1,2,3"}, "padding"), ({"kernel": "0x3"}, "kernel"), ({"kernel": "3x3x3"}, "kernel"),
   ({"cin": 6, "groups": 4}, "groups"), ({"cin": 8, "cout": 6, "groups": 4}, "groups"),
   ({"h": 2, "padding": 0}, "h"), ({"w": 4, "padding": 0, "dilation": 2}, "w"),
-  ({"dtype": "int8"}, "dtype"), ({"dtype": "bfloat16"}, "dtype"), ({"bias": "maybe"}, "bias"), ({"seed": -1}, "seed"),
+  ({"dtype": "int8"}, "dtype"), ({"dtype": "float64"}, "dtype"), ({"bias": "maybe"}, "bias"), ({"seed": -1}, "seed"),
   ({"colour": 3}, "colour"),
 ])
 def test_each_rule_names_its_field(raw, field):
@@ -53,7 +53,7 @@ def test_caps_blame_the_fields_that_make_it_too_large(raw, fields):
   assert str(e.value).count("over the cap") == 1  # said once, for all the fields it names
 
 @pytest.mark.parametrize("raw", [
-  {}, {"padding": [0, 1, 2, 3], "kernel": [5, 3], "bias": True, "dtype": "float16", "seed": 7},
+  {}, {"padding": [0, 1, 2, 3], "kernel": [5, 3], "bias": True, "dtype": "float16", "seed": 7}, {"dtype": "bfloat16"},
   {"batch": 3, "cin": 6, "cout": 9, "h": 13, "w": 9, "groups": 3, "stride": 2, "dilation": 2, "padding": 2},
 ])
 def test_canonical_forms_round_trip(raw):

@@ -73,3 +73,24 @@ def test_a_failed_mode_has_no_verdict_and_is_not_timed():
   cmp = {"spec": SPEC, "runs": {"baseline": run(err=1e-6, samples=noisy(3e-3, 1e-5)), "new": run(status="error")}}
   v = V.verdict(cmp)
   assert v["errors"]["new"]["verdict"] == "none" and v["speedups"] == [] and v["fastest"] == "baseline" and not v["fastest_is_clear"]
+
+def test_tolerance_follows_the_precision_the_run_used():
+  # float16 storage, Winograd: a run that kept float32 intermediates (NEW's CPU layout) is held to about u(float16); one
+  # that stored half ones (OLD, NEW's GPU layout) to about 33 u(float16)
+  half = {**SPEC, "dtype": "float16"}
+  f32_mids = {"input": ["float16"], "intermediate": ["float32"], "output": ["float16"], "emulated": []}
+  half_mids = {**f32_mids, "intermediate": ["float16"]}
+  tight, loose = (V.error_verdict(half, "new", {**run(err=1.5e-2, fired=True), "precision": p}) for p in (f32_mids, half_mids))
+  assert loose["verdict"] == "correct" and tight["verdict"] != "correct" and tight["tolerance"] * 10 < loose["tolerance"]
+  assert "float32 intermediates" in tight["rule"] and "float16 intermediates" in loose["rule"]
+  assert V.error_verdict(half, "new", {**run(err=4e-4, fired=True), "precision": f32_mids})["verdict"] == "correct"
+  # stored before the precision was kept: the spec's dtype everywhere, as before
+  assert V.error_verdict(half, "new", run(err=1.5e-2, fired=True))["tolerance"] == pytest.approx(loose["tolerance"])
+
+def test_bfloat16_unit_roundoff():
+  bf16 = {**SPEC, "dtype": "bfloat16"}
+  assert V.expected_error(bf16, False) == pytest.approx(2**-8 + 2**-24 * math.sqrt(64 * 9))
+  assert V.error_verdict(bf16, "baseline", run(err=3e-3))["verdict"] == "correct"
+  assert V.error_verdict({**SPEC, "dtype": "float16"}, "baseline", run(err=3e-3))["verdict"] != "correct"
+  e = V.error_verdict(bf16, "old", run(err=0.09, fired=True))  # bf16 Winograd on bf16 intermediates: up to the 10% wall
+  assert e["verdict"] == "correct" and e["tolerance"] <= e["limit"] == V.NEVER_OK

@@ -123,6 +123,17 @@ def test_does_not_fire_and_leaves_kernels_alone(name, xs, ws, kw, word):
   assert new_kernels == base_kernels  # names and sources
   np.testing.assert_array_equal(new, base)
 
+def test_integer_conv_is_refused():
+  # F(4x4,3x3)'s G has 1/4 and 1/6: in int32 they truncate and NEW's result was off by ~11x the output's scale
+  rng = np.random.default_rng(3)
+  x, wt = rng.integers(-8, 8, (1, 16, 32, 32)).astype(np.int32), rng.integers(-8, 8, (16, 16, 3, 3)).astype(np.int32)
+  base_kernels, base, _ = conv("baseline", x, wt, None, dtype=dtypes.int32, padding=1)
+  new_kernels, new, report = conv("new", x, wt, None, dtype=dtypes.int32, padding=1)
+  assert not report.fired and "int" in report.reason and "fractional" in report.reason
+  assert new_kernels == base_kernels
+  np.testing.assert_array_equal(new, base)
+  np.testing.assert_array_equal(new, conv2d_reference(x, wt, padding=(1,)*4))
+
 def test_matmul_does_not_fire():
   a, b = Tensor.randn(8, 16).realize(), Tensor.randn(16, 4).realize()
   base_kernels, _ = realize(a @ b)

@@ -97,6 +97,25 @@ class BufferTable:
     buf = b.buffer
     return {"id": self.id(b), "role": self.role(b), "dtype": buf.dtype.name, "size": int(buf.size), "nbytes": int(buf.nbytes)}
 
+def dtype_name(dt) -> str:
+  """numpy's name for a float dtype (tinygrad's DType.name is C's: float, half, __bf16), else tinygrad's."""
+  from tinygrad import dtypes
+  return {dtypes.float64: "float64", dtypes.float32: "float32", dtypes.float16: "float16", dtypes.bfloat16: "bfloat16"}.get(dt, dt.name)
+
+def precision(calls:list[UOp], buffers:BufferTable) -> dict:
+  """The dtypes a run kept its data in: the conv's input, what its kernels wrote in between (Winograd's XHAT, GHAT,
+  MHAT) and its output, and those tinygrad emulated (stored as such, computed in float32). The verdict's error bound
+  follows them: float32 intermediates under float16 storage round far less than half ones."""
+  from tinygrad import dtypes
+  from tinygrad.helpers import ContextVar
+  seen: dict[str, set[str]] = {"x": set(), "tmp": set(), "out": set()}
+  for c in calls:
+    for b in c.src[1:]:
+      if (role:=buffers.role(b)) in seen: seen[role].add(dtype_name(b.buffer.dtype))
+  emulated = ContextVar._cache.get("EMULATED_DTYPES")
+  return {"input": sorted(seen["x"]), "intermediate": sorted(seen["tmp"]), "output": sorted(seen["out"]),
+          "emulated": sorted(dtype_name(d) for d in emulated.tolist(dtypes)) if emulated is not None and emulated.value else []}
+
 MAX_SOURCE_CHARS = 200_000  # a stored kernel source is cut here, with a note: results stay a sane size
 
 def capped_source(src:str) -> dict:

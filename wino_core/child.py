@@ -2,22 +2,49 @@
 JSON lines on its original stdout: {"phase": ...} as it goes, then {"result": RunResult}. Everything else tinygrad
 or a compiler prints goes to stderr, so the protocol stays clean. Run as `python -m wino_core.child`."""
 from __future__ import annotations
-import json, os, statistics, sys, time, traceback
+import contextlib, json, os, statistics, sys, time, traceback
 
 def emit(out, **msg):
   out.write(json.dumps(msg) + "\n")
   out.flush()
 
 def make_inputs(spec):
-  """The same data for every mode: drawn from the spec's seed, in float64, then cast to the spec's dtype."""
+  """The same data for every mode: drawn from the spec's seed, in float64, then cast to the spec's dtype. numpy has no
+  bfloat16: its values are float32s rounded to bfloat16 (to nearest, ties to even), which input_tensor casts exactly,
+  so the reference sees the very values the conv does."""
   import numpy as np
   rng = np.random.default_rng(spec.seed)
   fan_in = (spec.cin // spec.groups) * spec.kernel[0] * spec.kernel[1]
-  dt = np.float16 if spec.dtype == "float16" else np.float32
-  x = rng.standard_normal(spec.input_shape).astype(dt)
-  w = (rng.uniform(-1, 1, spec.weight_shape) / np.sqrt(fan_in)).astype(dt)
-  b = rng.standard_normal(spec.cout).astype(dt) if spec.bias else None
+  def cast(a):
+    if spec.dtype != "bfloat16": return a.astype(np.float16 if spec.dtype == "float16" else np.float32)
+    bits = a.astype(np.float32).view(np.uint32)
+    return ((bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000).astype(np.uint32).view(np.float32)
+  x = cast(rng.standard_normal(spec.input_shape))
+  w = cast(rng.uniform(-1, 1, spec.weight_shape) / np.sqrt(fan_in))
+  b = cast(rng.standard_normal(spec.cout)) if spec.bias else None
   return x, w, b
+
+def input_tensor(spec, a, device:str):
+  """make_inputs' array as a realized tensor of the spec's dtype on the device (bfloat16: cast there by tinygrad)."""
+  from tinygrad import Tensor, dtypes
+  t = Tensor(a, device=device)
+  return (t.cast(dtypes.bfloat16) if spec.dtype == "bfloat16" else t).realize()
+
+@contextlib.contextmanager
+def bfloat16_support(spec, device:str):
+  """tinygrad's CPU renderer writes __bf16, which a clang without it for the target cannot compile (this project's
+  Debian clang 14 on x86-64 has none): where a cast to bfloat16 does not compile, tinygrad emulates it for the whole
+  run (EMULATED_DTYPES=bfloat16: bfloat16 in memory, float32 arithmetic) and the result says so (precision.emulated)."""
+  from tinygrad import Tensor, dtypes
+  from tinygrad.helpers import Context, ContextVar
+  native, emulated = True, ContextVar._cache.get("EMULATED_DTYPES")
+  if spec.dtype == "bfloat16" and emulated is not None and not emulated.value:  # a column that sets it keeps its own
+    try: Tensor([1.0], device=device).cast(dtypes.bfloat16).realize()
+    except Exception: native = False
+  if native: yield
+  else:
+    print("bfloat16: this device's compiler cannot compile it (its errors above); tinygrad emulates it for this run", file=sys.stderr)
+    with Context(EMULATED_DTYPES="bfloat16"): yield
 
 def build_conv(spec, x, w, b):
   """The conv every mode compiles: tinygrad's Tensor.conv2d with the spec's geometry."""
@@ -29,8 +56,9 @@ def _summary(ts:list[float]) -> dict:
 
 def run(req:dict, out) -> dict:
   """A column's context variables (+NAME=VALUE) hold for the whole run: inputs, schedule, compile, timing."""
+  from wino_core.spec import parse_spec
   from wino_core.tinygrad_compat import column_context
-  with column_context(req.get("vars") or {}): return _run(req, out)
+  with column_context(req.get("vars") or {}), bfloat16_support(parse_spec(req["spec"]), req["device"]): return _run(req, out)
 
 def _run(req:dict, out) -> dict:
   from wino_core.spec import parse_spec
@@ -47,7 +75,7 @@ def _run(req:dict, out) -> dict:
   from tinygrad import Tensor, Device
   from tinygrad.engine.realize import compile_linear, run_linear, time_call
   from tinygrad.helpers import Context
-  from wino_core.capture import LinearCapture, CompilerClock, BufferTable, describe_kernel, program_calls, scheduled_calls
+  from wino_core.capture import LinearCapture, CompilerClock, BufferTable, describe_kernel, precision, program_calls, scheduled_calls
   from wino_core.reference import conv2d_reference, max_errors
   from wino_core.graphs import run_graphs
   from wino_core.assembly import attach_assembly
@@ -57,8 +85,8 @@ def _run(req:dict, out) -> dict:
 
   dev = Device[device]
   xn, wn, bn = make_inputs(spec)
-  x, w = Tensor(xn, device=device).realize(), Tensor(wn, device=device).realize()
-  b = Tensor(bn, device=device).realize() if bn is not None else None
+  x, w = input_tensor(spec, xn, device), input_tensor(spec, wn, device)
+  b = input_tensor(spec, bn, device) if bn is not None else None
   dev.synchronize()
 
   emit(out, phase="compiling")
@@ -120,9 +148,8 @@ def _run(req:dict, out) -> dict:
                                     "codegen": t_compile - clock.seconds, "compiler": clock.seconds},
                    search=search.to_dict(),
                    first_run_s=first_run, kernel_time_s=_summary(sums) if sums else None,
-                   max_abs_err=abs_err, max_rel_err=rel_err, winograd=winograd, graphs=graphs, **base).to_dict()
-
-WINOGRAD_ROLES = ("weight transform", "input transform", "batched product")
+                   max_abs_err=abs_err, max_rel_err=rel_err, winograd=winograd, precision=precision(calls, buffers),
+                   graphs=graphs, **base).to_dict()
 
 def flag_report(spec, kernels:list[dict], variables:dict[str, str]) -> dict:
   """Did a column's flags (a pull request's rule behind WINO=1, WINO_GRAPH=1, ...) turn the conv into a Winograd? Read
@@ -132,6 +159,7 @@ def flag_report(spec, kernels:list[dict], variables:dict[str, str]) -> dict:
   ops = sum(k["ops"] or 0 for k in kernels) if all(k.get("ops") is not None for k in kernels) else None
   direct = spec.flops  # 2 * multiply-adds of the direct conv
   said = f"{len(kernels)} kernel{'s' if len(kernels) != 1 else ''} ({', '.join(roles)})" + (f", {ops/direct:.2f}× the direct conv's operations" if ops else "")
+  from wino_core.modes import WINOGRAD_ROLES
   if any(r in WINOGRAD_ROLES for r in roles): return {"fired": True, "reason": f"with {flags}: Winograd transforms among {said}", "rewrites": []}
   if ops is not None and ops < 0.8 * direct:
     return {"fired": True, "reason": f"with {flags}: {said}: a Winograd fused into the conv's kernel (fewer operations, no transform kernels)", "rewrites": []}

@@ -11,7 +11,7 @@ def _compare_args(p:argparse.ArgumentParser):
   p.add_argument("--kernel", default="3x3", metavar="KHxKW")
   p.add_argument("--padding", default="1", metavar="P|PH,PW|T,B,L,R")
   p.add_argument("--bias", action="store_true")
-  p.add_argument("--dtype", default=d.dtype, metavar="float32|float16")
+  p.add_argument("--dtype", default=d.dtype, metavar="float32|float16|bfloat16")
   p.add_argument("--modes", default="baseline,old,new", metavar="MODE[@TINYGRAD][+NAME=VALUE...],...",
                  help="columns: baseline, old, new, each on the pinned tinygrad or on an environment (old@0.13.0,old), "
                       "with tinygrad context variables set in its run only (baseline@pr-12763+WINO=1, baseline+NOOPT=1)")
@@ -290,7 +290,7 @@ def main(argv:list[str]|None=None) -> int:
   sw.add_argument("model", choices=(*MODELS, "custom"))
   sw.add_argument("--batch", default=1, type=int)
   sw.add_argument("--size", default=None, type=int, help="input height = width (default: the model's, 224 or U-Net's 256)")
-  sw.add_argument("--dtype", default="float32", metavar="float32|float16")
+  sw.add_argument("--dtype", default="float32", metavar="float32|float16|bfloat16")
   sw.add_argument("--modes", default="baseline,old,new")
   sw.add_argument("--device", default=None, help="default: tinygrad's default device")
   sw.add_argument("--repeat", default=10, type=int, help="timed runs per kernel after warm-up (default 10)")

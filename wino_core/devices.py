@@ -33,7 +33,8 @@ for name in dict.fromkeys([Device.DEFAULT, *Device.get_available_devices()]):
   except Exception: continue
   ren = dev.renderer
   found.append({"name": name, "default": name == default, "renderer": type(ren).__name__, "arch": str(dev.arch or ""), "model": model(name, dev),
-                "dtypes": [n for n, d in (("float32", dtypes.float32), ("float16", dtypes.float16)) if d in ren.supported_dtypes()]})
+                "dtypes": [n for n, d in (("float32", dtypes.float32), ("float16", dtypes.float16), ("bfloat16", dtypes.bfloat16))
+                                       if d in ren.supported_dtypes()]})
 print(json.dumps({"tinygrad": version("tinygrad"), "host": platform.node(), "devices": found}))
 """
 

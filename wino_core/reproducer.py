@@ -5,7 +5,7 @@ import ast, dataclasses, inspect
 from pathlib import Path
 
 from wino_core.capture import LinearCapture, program_calls
-from wino_core.child import build_conv, make_inputs
+from wino_core.child import bfloat16_support, build_conv, input_tensor, make_inputs
 from wino_core.columns import split
 from wino_core.reference import conv2d_reference, max_errors
 from wino_core.spec import ConvSpec
@@ -36,12 +36,13 @@ MODES = {"baseline": contextlib.nullcontext, "old": lambda: Context(WINO=1), "ne
 
 def run(mode:str, show_source:bool, variables:dict[str, str]):
   # the column's tinygrad context variables (+NAME=VALUE), for the whole run
-  with Context(**{k: int(v) if v.lstrip("-").isdigit() else v for k, v in variables.items()}): run_mode(mode, show_source)
+  with Context(**{k: int(v) if v.lstrip("-").isdigit() else v for k, v in variables.items()}), bfloat16_support(SPEC, DEVICE):
+    run_mode(mode, show_source)
 
 def run_mode(mode:str, show_source:bool):
   xn, wn, bn = make_inputs(SPEC)
-  x, w = Tensor(xn, device=DEVICE).realize(), Tensor(wn, device=DEVICE).realize()
-  b = Tensor(bn, device=DEVICE).realize() if bn is not None else None
+  x, w = input_tensor(SPEC, xn, DEVICE), input_tensor(SPEC, wn, DEVICE)
+  b = input_tensor(SPEC, bn, DEVICE) if bn is not None else None
   cap = LinearCapture()
   with MODES[mode]():
     out = build_conv(SPEC, x, w, b)
@@ -137,7 +138,7 @@ def reproducer_script(spec:ConvSpec, modes:list[str], device:str, force_new:bool
   parts = [doc + "\n" + _HEADER,
            f"SPEC = {_spec_literal(spec)}\nDEVICE = {device!r}\nRUN_MODES = {list(modes)!r}\nTINYGRADS = {dict(tinygrads or {})!r}\nFORCE_NEW = {force_new!r}  # NEW skips its cost model\n"
            f"SEARCH = {dict(search or {})!r}  # {{}}: tinygrad's heuristics; {{'beam': N}}: BEAM=N; {{'noopt': True}}: NOOPT",
-           _embedded(make_inputs, build_conv, conv2d_reference, max_errors, LinearCapture, program_calls),
+           _embedded(make_inputs, input_tensor, bfloat16_support, build_conv, conv2d_reference, max_errors, LinearCapture, program_calls),
            "# wino_core/winograd.py, the NEW rule, verbatim\nNEW_RULE_SOURCE = " + (_literal(new_rule) if new_rule is not None else "None"),
            _MAIN]
   return "\n\n".join(parts) + "\n"

@@ -25,6 +25,7 @@ class RunResult:
   max_abs_err: float | None = None
   max_rel_err: float | None = None
   winograd: dict[str, Any] | None = None                         # NEW's report: fired, reason, rewrites
+  precision: dict[str, Any] | None = None                        # dtypes of input, intermediates, output; emulated ones
   graphs: dict[str, Any] | None = None                           # kernel graph, per-kernel ASTs, NEW before/after
 
   def __post_init__(self):

@@ -4,8 +4,8 @@ import json, math, re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
-DTYPES = ("float32", "float16")
-DTYPE_BYTES = {"float32": 4, "float16": 2}
+DTYPES = ("float32", "float16", "bfloat16")  # bfloat16: the training dtype of current NVIDIA GPUs
+DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2}
 FIELDS = ("batch", "cin", "cout", "h", "w", "kernel", "stride", "padding", "dilation", "groups", "bias", "dtype", "seed")
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 

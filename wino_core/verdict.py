@@ -2,15 +2,21 @@
 real or run-to-run noise. Plain functions over the comparison's JSON, so the page, the API and the CLI say the same.
 
 Correctness. Every mode is checked against a float64 reference; the error is the max abs error over the output's
-largest magnitude. What to expect depends on the dtype and on how the mode computes:
-  expected = G * (u(dtype) + u(float32) * sqrt(K))
-    u       unit roundoff: 2^-24 for float32, 2^-11 for float16 (storage of inputs, intermediates and outputs)
+largest magnitude. What to expect follows the precision the run actually used (RunResult.precision: the dtypes of
+its input, of what its kernels wrote in between, of its output) and how it computed:
+  expected = u(output) + G * (u(intermediates) + u(float32) * sqrt(K))
+    u       unit roundoff: 2^-24 float32, 2^-11 float16, 2^-8 bfloat16; of the coarsest dtype of that kind of buffer
+            (no intermediates: 0). Inputs are rounded to the dtype before the reference sees them, so they add nothing.
     K       terms summed per output, (cin/groups)*kh*kw; sums accumulate in float32, so rounding grows like sqrt(K)
     G       1 for a direct conv; 32 for Winograd F(4x4,3x3), whose transforms (entries up to 8, tiles of 36 points)
             amplify rounding by one to two orders of magnitude (measured: NEW/OLD float16 1.2-1.8e-2 on the bench shapes)
+  So a Winograd that keeps float32 intermediates under float16 storage (NEW's CPU layout) is held to about u(float16),
+  one that stores half (OLD, NEW's GPU layout) to about 33 u(float16). A run stored without its precision is taken
+  to have kept everything in the spec's dtype (intermediates only for Winograd).
   correct    error <= 4 * expected
   suspicious error <= 64 * expected (and < 10% of the output's scale)
-  wrong      beyond that, or not finite, or over 10% of the output's scale (never an acceptable rounding error)
+  wrong      beyond that, or not finite, or over 10% of the output's scale (never an acceptable rounding error; bfloat16
+             Winograd with bfloat16 intermediates, expected ~0.13, is correct only below it)
 Each mode's error is also shown as a multiple of baseline's error in the same run (same dtype, same inputs).
 
 Speed. Every timed run is kept (the sum over a mode's kernels, per repetition). For a pair of modes A vs B:
@@ -23,7 +29,7 @@ from __future__ import annotations
 import math
 import numpy as np
 
-UNIT_ROUNDOFF = {"float32": 2.0**-24, "float16": 2.0**-11}
+UNIT_ROUNDOFF = {"float64": 2.0**-53, "float32": 2.0**-24, "float16": 2.0**-11, "bfloat16": 2.0**-8}
 WINOGRAD_GROWTH = 32.0
 CORRECT_X, SUSPICIOUS_X, NEVER_OK = 4.0, 64.0, 0.1
 ALPHA, BOOTSTRAP_N, CONFIDENCE = 0.05, 2000, 0.95
@@ -33,12 +39,27 @@ PAIRS = (("new", "old"), ("new", "baseline"), ("old", "baseline"))
 
 # ***** correctness *****
 
-def expected_error(spec:dict, winograd:bool) -> float:
+def run_precision(spec:dict, run:dict, winograd:bool) -> dict:
+  """The dtypes the run kept its output and intermediates in: its own record, else (stored before it was kept) the
+  spec's dtype everywhere, intermediates only for a Winograd."""
+  p = run.get("precision") or {}
+  if p.get("output"): return {"output": p["output"], "intermediate": p.get("intermediate") or [], "emulated": p.get("emulated") or []}
+  return {"output": [spec["dtype"]], "intermediate": [spec["dtype"]] if winograd else [], "emulated": []}
+
+def _u(dtypes:list[str]) -> float: return max((UNIT_ROUNDOFF.get(d, 0.0) for d in dtypes), default=0.0)
+
+def expected_error(spec:dict, winograd:bool, precision:dict|None=None) -> float:
   kh, kw = spec["kernel"]
   k_terms = (spec["cin"] // spec["groups"]) * kh * kw
-  return (WINOGRAD_GROWTH if winograd else 1.0) * (UNIT_ROUNDOFF[spec["dtype"]] + UNIT_ROUNDOFF["float32"] * math.sqrt(k_terms))
+  p = precision or run_precision(spec, {}, winograd)
+  return _u(p["output"]) + (WINOGRAD_GROWTH if winograd else 1.0) * (_u(p["intermediate"]) + UNIT_ROUNDOFF["float32"] * math.sqrt(k_terms))
 
 def ran_winograd(mode:str, run:dict) -> bool: return bool((run.get("winograd") or {}).get("fired"))  # baseline's fires under a flag
+
+def _precision_text(spec:dict, p:dict, wino:bool) -> str:
+  emulated = f" (emulated: {', '.join(p['emulated'])} in memory, float32 arithmetic)" if p["emulated"] else ""
+  mids = f", {'/'.join(p['intermediate'])} intermediates" if p["intermediate"] else ""
+  return f"{spec['dtype']}{emulated}, {'Winograd' if wino else 'direct'}{mids}"
 
 def error_verdict(spec:dict, mode:str, run:dict, baseline_err:float|None=None) -> dict:
   """{'verdict': correct|suspicious|wrong|none, 'error', 'tolerance' (the correct bound), 'limit' (the wrong bound),
@@ -46,10 +67,12 @@ def error_verdict(spec:dict, mode:str, run:dict, baseline_err:float|None=None) -
   err = run.get("max_rel_err")
   if run.get("status") != "ok" or err is None: return {"verdict": "none", "error": None, "tolerance": None, "limit": None, "vs_baseline": None, "rule": ""}
   wino = ran_winograd(mode, run)
-  exp = expected_error(spec, wino)
-  tol, limit = CORRECT_X * exp, min(SUSPICIOUS_X * exp, NEVER_OK)
+  p = run_precision(spec, run, wino)
+  exp = expected_error(spec, wino, p)
+  limit = min(SUSPICIOUS_X * exp, NEVER_OK)
+  tol = min(CORRECT_X * exp, limit)
   verdict = "wrong" if not math.isfinite(err) or err > limit else "correct" if err <= tol else "suspicious"
-  rule = f"{spec['dtype']}, {'Winograd' if wino else 'direct'}: correct ≤ {tol:.1e}, wrong > {limit:.1e}"
+  rule = f"{_precision_text(spec, p, wino)}: correct ≤ {tol:.1e}, wrong > {limit:.1e}"
   vs = err / baseline_err if baseline_err and math.isfinite(err) and run.get("mode", mode) != "baseline" else None
   return {"verdict": verdict, "error": err, "tolerance": tol, "limit": limit, "vs_baseline": vs, "rule": rule}
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib, functools, itertools, math, operator, os
 from dataclasses import dataclass, field
 from typing import Iterator
-from tinygrad.dtype import AddrSpace
+from tinygrad.dtype import AddrSpace, dtypes
 from tinygrad.helpers import Context, prod
 from tinygrad.uop.ops import AxisType, KernelInfo, Ops, PatternMatcher, UOp, UPat, graph_rewrite
 from tinygrad.codegen.opt import Opt, OptOps
@@ -337,6 +337,10 @@ def winograd_rewrite(ctx:_RuleContext, red:UOp, mul:UOp) -> UOp|None:
     ctx.report.reasons.append(conv)
     return None
   acc = red.dtype  # float16 convs multiply in half and reduce in float: transforms and products run in the accumulate dtype
+  if not dtypes.is_float(acc):  # G's entries 1/4, -1/6, ... truncate in an integer dtype: the result would be wrong
+    ctx.report.reasons.append((3, f"NEW does not apply: a {acc.name} conv (Winograd's transforms have fractional entries, "
+                                  f"1/4 and 1/6, that an integer dtype cannot hold)"))
+    return None
   (oy, ky, adds_y), (ox, kx, adds_x) = conv.windows
   oh, ow = int(oy.vmax)+1, int(ox.vmax)+1
   tiles_y, tiles_x = -(-oh//4), -(-ow//4)
