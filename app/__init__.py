@@ -17,6 +17,7 @@ DEFAULTS = {
   "SEARCH_PARALLEL": None,      # compile processes a BEAM search uses; default: this machine's cores
   "TOKEN": None,                # an access token: requests that queue work must carry it (app/auth.py); None: open
   "PROTECT_READS": False,       # with a TOKEN, every page and export needs it too (only /healthz and /login stay open)
+  "BEHIND_TLS": False,          # a TLS proxy in front: the session cookie is Secure (it always is on a request over https)
   "TINYGRAD_ENVS": None,        # the tinygrad environments (`wino-dash tinygrad add`); default: tinygrad/ beside DATABASE
   "SEARCH_CACHE": None,         # BEAM results kept across runs and restarts; default: search-cache.sqlite3 beside DATABASE
 }

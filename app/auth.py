@@ -4,11 +4,14 @@ scripts, or the session cookie that /login sets in a browser. Reading stored res
 
 The token is compared in constant time (digests of equal length, so not even its length leaks), and it is never
 logged or stored: the cookie only says "signed in", signed with a key derived from the token, so changing the token
-signs everyone out. The cookie is SameSite=Lax: another site cannot make a signed-in browser queue work (CSRF)."""
+signs everyone out. The cookie is SameSite=Lax: another site cannot make a signed-in browser queue work (CSRF), and
+Secure behind TLS (BEHIND_TLS, or a request that came over https, e.g. a trusted proxy's X-Forwarded-Proto), so a
+browser never sends it over plain http."""
 from __future__ import annotations
 import hashlib, hmac
 from urllib.parse import urlsplit
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
+from flask.sessions import SecureCookieSessionInterface
 
 bp = Blueprint("auth", __name__)
 OPEN_ENDPOINTS = {"auth.login", "auth.logout", "ops.healthz", "static"}  # reachable without the token, always
@@ -63,10 +66,14 @@ def logout():
   if current_app.config["TOKEN"]: session.clear()  # without a token there is no session to clear
   return redirect("/", code=303)
 
+class SessionCookie(SecureCookieSessionInterface):
+  def get_cookie_secure(self, app) -> bool: return bool(app.config["BEHIND_TLS"]) or request.is_secure
+
 def register(app):
   if app.config["TOKEN"]:
     app.secret_key = hmac.new(app.config["TOKEN"].encode(), b"wino-dash session cookie", hashlib.sha256).digest()
   app.config.update(SESSION_COOKIE_NAME="wino-dash-session", SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True)
+  app.session_interface = SessionCookie()
   app.register_blueprint(bp)
 
   @app.before_request

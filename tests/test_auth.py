@@ -57,6 +57,35 @@ def test_a_browser_signs_in_queues_work_and_signs_out(tmp_path):
   c.post("/logout")
   assert c.post("/", data={**FORM, "cin": "4", "cout": "4"}).status_code == 401 and len(runner.submitted) == 1
 
+def login_cookie(c, **kw) -> str:
+  r = c.post("/login", data={"token": TOKEN, "next": "/"}, **kw)
+  assert r.status_code == 303
+  return r.headers["Set-Cookie"]
+
+def test_the_session_cookie_is_secure_behind_tls(tmp_path):
+  plain = make(tmp_path)[0].test_client()
+  assert "Secure" not in login_cookie(plain), "over plain http (loopback, tests) a Secure cookie would never come back"
+  assert "Secure" in login_cookie(plain, base_url="https://localhost"), "a request that came over https"
+  assert "Secure" in login_cookie(make(tmp_path, BEHIND_TLS=True)[0].test_client())
+
+def real_login_cookie(s:Server, headers:dict) -> str:
+  import http.client
+  con = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
+  con.request("POST", "/login", f"token={TOKEN}&next=/", {"Content-Type": "application/x-www-form-urlencoded", **headers})
+  r = con.getresponse()
+  assert r.status == 303
+  return r.getheader("Set-Cookie")
+
+@pytest.mark.parametrize("args,env", [(("--behind-tls",), {}), ((), {"WINO_DASH_BEHIND_TLS": "1"}), (("--trusted-proxy", "127.0.0.1"), {})])
+def test_serve_behind_tls_sets_a_secure_cookie(tmp_path, args, env):
+  s = Server(str(tmp_path / "db.sqlite3"), env={"WINO_DASH_TOKEN": TOKEN, **env}, args=args).start()
+  try:
+    if "--trusted-proxy" in args:  # the proxy says whether the browser came over https
+      assert "Secure" not in real_login_cookie(s, {"X-Forwarded-Proto": "http"})
+      assert "Secure" in real_login_cookie(s, {"X-Forwarded-Proto": "https"})
+    else: assert "Secure" in real_login_cookie(s, {})
+  finally: s.kill()
+
 def test_login_goes_back_only_to_this_server(tmp_path):
   c = make(tmp_path)[0].test_client()
   for nxt, where in (("//evil.example/x", "/"), ("https://evil.example/x", "/"), ("/c/0123456789abcdef?a=old", "/c/0123456789abcdef?a=old"),

@@ -164,7 +164,7 @@ def cmd_serve(a) -> int:
   def make_app():
     from app import create_app
     return create_app({**({"DATABASE": a.db} if a.db else {}), **({"QUEUE": a.queue} if a.queue else {}),
-                       "TOKEN": a.token, "PROTECT_READS": a.protect_reads})
+                       "TOKEN": a.token, "PROTECT_READS": a.protect_reads, "BEHIND_TLS": a.behind_tls})
   if a.dev:
     serve_dev(make_app, a.host, a.port)
     return 0
@@ -317,6 +317,8 @@ def main(argv:list[str]|None=None) -> int:
   s.add_argument("--threads", default=8, type=int, help="request threads of the production server (default 8)")
   s.add_argument("--connection-limit", default=200, type=int, metavar="N", help="open connections the server accepts at once; more wait to be accepted (default 200)")
   s.add_argument("--trusted-proxy", default=None, metavar="ADDR", help="a reverse proxy's address: take the client address and scheme from its X-Forwarded-* headers")
+  s.add_argument("--behind-tls", action="store_true", default=os.environ.get("WINO_DASH_BEHIND_TLS", "") not in ("", "0"),
+                 help="browsers reach the server over https (a TLS proxy in front): the session cookie is Secure (default: $WINO_DASH_BEHIND_TLS)")
   s.add_argument("--dev", action="store_true", help="Flask's development server with auto-reload, for working on the app; never for a shared server")
   s.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"), help="info and debug include the access log (default info)")
   s.add_argument("--access-log", default="-", metavar="FILE", help="one JSON line per request (method, path, status, ms, bytes, client) to FILE (default -: stderr)")
