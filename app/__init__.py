@@ -30,8 +30,9 @@ def create_app(config:dict|None=None) -> Flask:
   app = Flask(__name__, instance_relative_config=True)
   app.config.from_mapping(DEFAULTS)
   if config: app.config.from_mapping(config)
-  os.makedirs(app.instance_path, exist_ok=True)
-  if app.config["DATABASE"] is None: app.config["DATABASE"] = os.path.join(app.instance_path, "wino-dash.sqlite3")
+  if app.config["DATABASE"] is None:  # only then: given a --db, the code's directory may be read-only (docs/deploy.md)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config["DATABASE"] = os.path.join(app.instance_path, "wino-dash.sqlite3")
 
   from app.store import Store
   from app.jobs import InProcessRunner

@@ -254,10 +254,11 @@ def context_vars(env:Env, ident:dict|None=None) -> dict[str, str]:
   run with its Python: a second or so, once per identity). `ident`: its identity if already taken."""
   key = json.dumps([env.python, env.path, ident if ident is not None else identity(env)], sort_keys=True)
   if key in _CONTEXT_VARS: return _CONTEXT_VARS[key]
-  clean = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+  from wino_core.childenv import child_environ
   try:
-    r = subprocess.run([env.python, "-m", "wino_core.tinygrad_compat"], capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                       env={**clean, **env.child_env()}, cwd=PROJECT_ROOT, timeout=120)
+    with tempfile.TemporaryDirectory(prefix="wino-dash-vars-") as home:  # it imports that tinygrad: a child like a run's
+      r = subprocess.run([env.python, "-m", "wino_core.tinygrad_compat"], capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                         env={**child_environ(home), **env.child_env()}, cwd=home, timeout=120)
     names = json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 and r.stdout.strip() else None
   except (OSError, subprocess.TimeoutExpired, ValueError) as e: r, names = e, None
   if not isinstance(names, dict):

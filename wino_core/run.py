@@ -1,10 +1,12 @@
 """Run one (spec, mode, device) in a fresh child process, with a wall-clock and a memory limit.
 Never raises into the caller for what happens in the child: a crash, a hang or an out-of-memory is a RunResult."""
 from __future__ import annotations
-import json, os, signal, subprocess, sys, threading, time
+import json, os, shutil, signal, subprocess, sys, tempfile, threading, time
 from dataclasses import asdict, dataclass, fields
 from typing import Callable
 
+from wino_core.childenv import child_environ
+from wino_core.envs import PROJECT_ROOT
 from wino_core.result import RunResult
 from wino_core.search import HEURISTICS, Search
 from wino_core.spec import ConvSpec
@@ -46,19 +48,31 @@ def run_mode(spec:ConvSpec, mode:str, device:str, *, settings:RunSettings=RunSet
   environment (wino_core.envs.Env) to run on, default the pinned tinygrad this process has. `variables`: tinygrad context
   variables the child sets (a column's +NAME=VALUE), name -> value as text."""
   memory_mb = settings.memory_mb
+  # a checkout's BEAM results are not kept: its version string is its release's, so they would be reused for the release
+  search_cache = None if env is not None and env.kind == "checkout" else settings.search_cache
   req = {"spec": spec.to_dict(), "mode": mode, "device": device, "repeat": repeat, "warmup": warmup, "force_new": force_new, "fault": fault,
-         "search": search.to_dict(), "search_cache": settings.search_cache, "search_budget_s": settings.search_budget_s,
+         "search": search.to_dict(), "search_cache": search_cache, "search_budget_s": settings.search_budget_s,
          "parallel": (os.cpu_count() or 1) if settings.parallel is None else settings.parallel, **({"vars": dict(variables)} if variables else {})}
   timeout_s = settings.mode_limit_s(search)
   base = {"mode": mode, "device": device}
   # GPU runtimes reserve huge virtual address ranges: the address-space limit is only applied to CPU-side devices
   limit_memory = memory_mb is not None and device.split(":")[0] in ("CPU", "CLANG", "LLVM", "PYTHON")
-  child_env = {**os.environ, **CHILD_ENV, "WINO_DASH_PARENT": str(os.getpid()), "WINO_DASH_DEADLINE_S": str(timeout_s + 30),
-         **({"WINO_DASH_MEMORY_MB": str(memory_mb)} if limit_memory else {}), **(env.child_env() if env is not None else {})}
+  # the child's HOME, temp dir and working directory: a fresh directory of its own, removed after the run
+  home = tempfile.mkdtemp(prefix="wino-dash-run-")
+  child_env = {**child_environ(home), **CHILD_ENV, "WINO_DASH_PARENT": str(os.getpid()), "WINO_DASH_DEADLINE_S": str(timeout_s + 30),
+               **({"WINO_DASH_MEMORY_MB": str(memory_mb)} if limit_memory else {}),
+               **(env.child_env() if env is not None else {"PYTHONPATH": PROJECT_ROOT})}  # the wino_core beside this one
+  try: return _supervise(req, [env.python if env is not None else sys.executable, "-m", "wino_core.child"], child_env, home, timeout_s,
+                         memory_mb if limit_memory else None, on_phase, base)
+  finally: shutil.rmtree(home, ignore_errors=True)
+
+def _supervise(req:dict, argv:list[str], child_env:dict, cwd:str, timeout_s:float, memory_mb:int|None, on_phase, base:dict) -> RunResult:
+  """Starts the child, feeds it the request, reads its phases and result, and turns whatever else happens into a result."""
+  limit_memory = memory_mb is not None
   try:
     # a session of its own: a timeout kills the child and whatever it started (clang) as one process group
-    proc = subprocess.Popen([env.python if env is not None else sys.executable, "-m", "wino_core.child"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=child_env, start_new_session=True, text=True)
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_env, cwd=cwd,
+                            start_new_session=True, text=True)
   except OSError as e: return RunResult(status="error", message=f"could not start the child process: {e}", **base)
 
   lines: list[dict] = []
