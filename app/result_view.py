@@ -19,9 +19,6 @@ from wino_core.verdict import verdict
 
 LEXERS = {"c": "c", "cuda": "cuda", "metal": "cpp", "opencl": "c", "hip": "cpp", "ptx": "ptx", "llvm": "llvm", "wgsl": "wgsl"}
 SOURCE_EXT = {"c": "c", "cuda": "cu", "metal": "metal", "opencl": "cl", "hip": "hip", "ptx": "ptx", "llvm": "ll", "wgsl": "wgsl"}
-# a kernel's levels: its source, and the assembly wino_core.assembly captured (asm on CPUs, ptx and sass on CUDA)
-LEVEL_NAMES = {"source": "source", "asm": "assembly", "ptx": "PTX", "sass": "SASS"}
-LEVEL_LEXERS = {"asm": "objdump-nasm", "ptx": "ptx", "sass": "text"}
 ROLE_ORDER = ("conv", "weight transform", "input transform", "batched product", "output", "other")
 FORMATTER = HtmlFormatter(cssclass="hl", linenos="inline", wrapcode=True)
 LAYOUT_LIB = "vendor/elkjs-0.12.1/elk.bundled.js"  # under static/: the graph layout, loaded by js/graph-worker.js
@@ -190,7 +187,6 @@ def result_context(c:dict, args, standalone:bool=False, diffs:str|None=None) -> 
           "plain_columns": [m for m in runs if "@" not in m],
           "graphs": {m: r.get("graphs") for m, r in runs.items()}, "layout_lib": LAYOUT_LIB,
           "peak": peak, "roofline": lambda k: roofline(k, peak),
-          "level_names": LEVEL_NAMES, "level_lexers": LEVEL_LEXERS,
           "standalone": standalone, "assets": inline_assets(STANDALONE_JS) if standalone else None,
           "offline": script_json(offline_data(diffs or offline_diffs(runs), label, {"a": a, "b": b, "pair": pair_i, **opts})) if standalone else None}
 
