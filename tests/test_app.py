@@ -167,6 +167,15 @@ def test_force_new_skips_the_cost_model_and_has_its_own_permalink(client):
   assert not runs["plain"]["winograd"]["fired"] and "falls back to the direct conv" in runs["plain"]["message"]
   assert len(runs["plain"]["kernels"]) == 1
   assert runs["forced"]["winograd"]["fired"] and len(runs["forced"]["kernels"]) == 4
+  # NEW that fell back ran baseline's kernel: never crowned, its pair says so (page, JSON, history)
+  v = client.get(f"/c/{plain['id']}.json").get_json()["verdict"]
+  assert v["fastest"] == "baseline" and v["borrowed"] == {"new": "baseline"}
+  assert v["speedups"][0]["verdict"] == "n/a" and v["speedups"][0]["label"] == "NEW fell back: baseline's kernel"
+  page = client.get(f"/c/{plain['id']}").get_data(as_text=True)
+  assert "NEW fell back: baseline&#39;s kernel" in page and 'id="borrowed"' in page and page.count('title="fastest mode"') == 1
+  assert '<b class="mode-new">' not in page
+  row = client.get("/history").get_data(as_text=True).split(f'data-id="{plain["id"]}"')[1].split("</tr>")[0]
+  assert "fell back" in row and "<td>baseline" in row and "<td>new" not in row
   page = client.get(f"/c/{forced['id']}").get_data(as_text=True)
   assert 'id="forced"' in page and 'name="force_new" value="on"' in page
   assert "FORCE_NEW = True" in client.get(f"/c/{forced['id']}.py").get_data(as_text=True)
@@ -190,7 +199,9 @@ def test_verdict_on_the_seeds_shape_in_page_and_json(client, dtype):
   assert all(s["verdict"] in ("faster", "slower", "within noise") and len(s["interval"]) == 2 for s in v["speedups"])
   html = client.get(f"/c/{r.get_json()['id']}").get_data(as_text=True)
   assert 'id="verdict"' in html and f'<b class="mode-{v["fastest"]}">{v["fastest"]}</b>' in html
-  assert "Mann-Whitney" in html and f"{dtype}, Winograd: correct ≤" in html
+  # each rule says the precision the run kept: NEW's CPU layout float32 in between, OLD the conv's dtype
+  assert "Mann-Whitney" in html and f"{dtype}, Winograd, float32 intermediates: correct ≤" in html
+  assert f"{dtype}, Winograd, {dtype} intermediates: correct ≤" in html
   assert html.count('class="badge" title="fastest mode"') == 1
 
 def test_history_shows_the_outcome_and_filters_by_device_and_dtype(stored):

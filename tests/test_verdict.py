@@ -94,3 +94,33 @@ def test_bfloat16_unit_roundoff():
   assert V.error_verdict({**SPEC, "dtype": "float16"}, "baseline", run(err=3e-3))["verdict"] != "correct"
   e = V.error_verdict(bf16, "old", run(err=0.09, fired=True))  # bf16 Winograd on bf16 intermediates: up to the 10% wall
   assert e["verdict"] == "correct" and e["tolerance"] <= e["limit"] == V.NEVER_OK
+
+def test_a_fallback_is_never_crowned_and_its_pairs_say_so():
+  # NEW fell back to the direct conv (cost model) and timed fastest: its ratios time baseline's kernel, not NEW
+  cmp = {"spec": SPEC, "runs": {
+    "baseline": {**run(err=1e-6, samples=noisy(1.05e-3, 0.01e-3, seed=7)), "mode": "baseline"},
+    "old": {**run(err=3e-6, samples=noisy(1.7e-3, 0.01e-3, seed=8), fired=True), "mode": "old"},
+    "new": {**run(err=1e-6, samples=noisy(1.0e-3, 0.01e-3, seed=9), fired=False), "mode": "new"}}}
+  v = V.verdict(cmp)
+  assert v["fastest"] == "baseline" and v["borrowed"] == {"new": "baseline"} and v["candidates"] == ["baseline", "old"]
+  labelled = {(s["a"], s["b"]): s for s in v["speedups"]}
+  assert labelled[("new", "old")]["verdict"] == labelled[("new", "baseline")]["verdict"] == "n/a"
+  assert labelled[("new", "old")]["label"] == "NEW fell back: baseline's kernel"
+  assert labelled[("old", "baseline")]["verdict"] == "slower" and "label" not in labelled[("old", "baseline")]
+  line = V.summary_line(v)
+  assert "fastest: new" not in line and line.startswith("verdict: fastest: baseline;") and "new/old n/a (NEW fell back: baseline's kernel)" in line
+  o = V.outcome(cmp, {})
+  assert o["new"] == "fell back" and o["fastest"] == "baseline" and o["new_old"]["verdict"] == "n/a" and o["new_old"]["label"]
+
+def test_two_fallbacks_crown_neither():
+  # a 5x5 conv: OLD and NEW both ran baseline's kernel; OLD's run happened to time fastest
+  spec = {**SPEC, "kernel": [5, 5]}
+  cmp = {"spec": spec, "runs": {
+    "baseline": run(err=1e-6, samples=noisy(1.1e-3, 0.01e-3, seed=10)),
+    "old": run(err=1e-6, samples=noisy(1.0e-3, 0.01e-3, seed=11), fired=False),
+    "new": run(err=1e-6, samples=noisy(1.05e-3, 0.01e-3, seed=12), fired=False)}}
+  v = V.verdict(cmp)
+  assert v["fastest"] == "baseline" and not v["fastest_is_clear"] and v["borrowed"] == {"old": "baseline", "new": "baseline"}
+  assert all(s["verdict"] == "n/a" for s in v["speedups"])
+  assert next(s for s in v["speedups"] if (s["a"], s["b"]) == ("new", "old"))["label"] == "NEW and OLD fell back: baseline's kernels"
+  assert V.summary_line(v).startswith("verdict: fastest: baseline; old, new ran baseline's kernel")

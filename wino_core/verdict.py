@@ -19,6 +19,10 @@ its input, of what its kernels wrote in between, of its output) and how it compu
              Winograd with bfloat16 intermediates, expected ~0.13, is correct only below it)
 Each mode's error is also shown as a multiple of baseline's error in the same run (same dtype, same inputs).
 
+Fallbacks. An OLD or NEW that did not fire ran the direct conv, baseline's kernel (borrowed_from): it is never a
+candidate for fastest, and a pair with such a side reads "n/a" with a label ("NEW fell back: baseline's kernel") in
+place of faster/slower: its ratio times baseline's kernel, not the mode.
+
 Speed. Every timed run is kept (the sum over a mode's kernels, per repetition). For a pair of modes A vs B:
   the Mann-Whitney U test (two-sided, normal approximation with tie correction) on the two sets of per-run totals, and
   the ratio of medians with a 95% bootstrap interval (2,000 resamples of each side, fixed seed).
@@ -127,11 +131,33 @@ def speed_pair(a_run:dict, b_run:dict) -> dict:
   return {"ratio": ratio, "verdict": ("faster" if ratio < 1 else "slower") if apart else "within noise", "p": None,
           "interval": None, "method": "min-max ranges (no samples stored)"}
 
+# ***** whose kernels a mode ran: a fallback is never crowned *****
+
+def borrowed_from(column:str, run:dict) -> str|None:
+  """Whose kernels a column ran when they are not its mode's own: an OLD or NEW that did not fire ran the direct conv,
+  baseline's kernel. None when they are its own (baseline's always; OLD's and NEW's when they fired; no report)."""
+  mode, report = run.get("mode") or column.split("@")[0].split("+")[0], run.get("winograd")
+  if mode == "baseline" or run.get("status") != "ok" or report is None or report.get("fired"): return None
+  return "baseline"
+
+def fallback_label(pair:tuple[str, str], runs:dict) -> str|None:
+  """'NEW fell back: baseline's kernel' when a side of the pair ran another mode's kernels, else None."""
+  fell = [c for c in pair if borrowed_from(c, runs[c])]
+  if not fell: return None
+  names = " and ".join(c.split("@")[0].split("+")[0].upper() + c[len(c.split("@")[0].split("+")[0]):] for c in fell)
+  return f"{names} fell back: baseline's kernel{'s' if len(fell) > 1 else ''}"
+
+def label_fallbacks(speedups:list[dict], runs:dict) -> list[dict]:
+  """A pair with a fallback on a side reads 'n/a' with its label: its ratio times baseline's kernel, not the mode."""
+  return [{**s, "verdict": "n/a", "label": label} if (label:=fallback_label((s["a"], s["b"]), runs)) else s for s in speedups]
+
 # ***** the whole verdict *****
 
 def verdict(comparison:dict) -> dict:
-  """{'errors': {mode: error_verdict}, 'worst': the worst error verdict, 'fastest': mode or None,
-  'fastest_is_clear': whether it beats every other mode beyond noise, 'speedups': [{a, b, ...speed_pair}], 'method'}."""
+  """{'errors': {mode: error_verdict}, 'worst': the worst error verdict, 'fastest': mode or None (never one that ran
+  another mode's kernels), 'fastest_is_clear': whether it beats every other candidate beyond noise, 'candidates': the modes that ran kernels
+  of their own, 'borrowed': {mode:
+  whose kernels it ran}, 'speedups': [{a, b, ...speed_pair, label when a side fell back}], 'method'}."""
   spec, runs = comparison["spec"], comparison["runs"]
   base = runs.get("baseline")
   base_err = base.get("max_rel_err") if base and base.get("status") == "ok" else None
@@ -139,17 +165,22 @@ def verdict(comparison:dict) -> dict:
   rank = {"none": -1, "correct": 0, "suspicious": 1, "wrong": 2}
   worst = max((e["verdict"] for e in errors.values()), key=rank.get, default="none")
   timed = {m: r for m, r in runs.items() if r.get("status") == "ok" and r.get("kernel_time_s")}
+  borrowed = {m: o for m, r in timed.items() if (o:=borrowed_from(m, r))}
   pairs = comparison.get("verdict_pairs") or PAIRS  # two stored comparisons side by side pair each mode with itself
-  speedups = [{"a": a, "b": b, **speed_pair(timed[a], timed[b])} for a, b in pairs if a in timed and b in timed]
-  fastest = min(timed, key=lambda m: timed[m]["kernel_time_s"]["median"]) if timed else None
-  clear = fastest is not None and len(timed) > 1 and all(speed_pair(timed[fastest], timed[m])["verdict"] == "faster" for m in timed if m != fastest)
-  return {"errors": errors, "worst": worst, "fastest": fastest, "fastest_is_clear": clear, "speedups": speedups, "method": METHOD}
+  speedups = label_fallbacks([{"a": a, "b": b, **speed_pair(timed[a], timed[b])} for a, b in pairs if a in timed and b in timed], runs)
+  candidates = {m: r for m, r in timed.items() if m not in borrowed}
+  fastest = min(candidates, key=lambda m: candidates[m]["kernel_time_s"]["median"]) if candidates else None
+  clear = fastest is not None and len(candidates) > 1 and \
+          all(speed_pair(candidates[fastest], candidates[m])["verdict"] == "faster" for m in candidates if m != fastest)
+  return {"errors": errors, "worst": worst, "fastest": fastest, "fastest_is_clear": clear, "candidates": list(candidates),
+          "borrowed": borrowed, "speedups": speedups, "method": METHOD}
 
 def summary_line(v:dict) -> str:
-  """One line for the CLI: fastest mode, each speed-up with its noise verdict, the worst error verdict."""
+  """One line for the CLI: fastest mode, each speed-up with its noise verdict (or why it is n/a), the worst error verdict."""
   parts = []
-  if v["fastest"]: parts.append(f"fastest: {v['fastest']}" + ("" if v["fastest_is_clear"] or not v["speedups"] else " (not beyond noise)"))
-  for s in v["speedups"]: parts.append(f"{s['a']}/{s['b']} {s['ratio']:.2f}× ({s['verdict']})")
+  if v["fastest"]: parts.append(f"fastest: {v['fastest']}" + ("" if v["fastest_is_clear"] or len(v["candidates"]) < 2 else " (not beyond noise)"))
+  if v["borrowed"]: parts.append(", ".join(v["borrowed"]) + " ran baseline's kernel (did not fire)")
+  for s in v["speedups"]: parts.append(f"{s['a']}/{s['b']} n/a ({s['label']})" if s.get("label") else f"{s['a']}/{s['b']} {s['ratio']:.2f}× ({s['verdict']})")
   parts.append("errors: " + ", ".join(f"{m} {e['verdict']}" for m, e in v["errors"].items()))
   return "verdict: " + "; ".join(parts)
 
@@ -163,5 +194,5 @@ def outcome(comparison:dict, request:dict) -> dict:
   else: fired = ("forced" if request.get("force_new") else "fired") if wino.get("fired") else "fell back"
   new_old = next((s for s in v["speedups"] if (s["a"], s["b"]) == ("new", "old")), None)
   return {"new": fired, "fastest": v["fastest"], "fastest_is_clear": v["fastest_is_clear"], "worst": v["worst"],
-          "new_old": None if new_old is None else {"ratio": new_old["ratio"], "verdict": new_old["verdict"]},
+          "new_old": None if new_old is None else {"ratio": new_old["ratio"], "verdict": new_old["verdict"], "label": new_old.get("label")},
           "rerun": bool(request.get("rerun")), "forced": bool(request.get("force_new"))}
