@@ -95,7 +95,8 @@ ROLE_COLOURS = {"conv": "#4c78a8", "weight transform": "#f58518", "input transfo
 def chart_data(runs:dict) -> dict:
   """Kernel time per mode: one stacked bar per kernel (median), one colour per kernel role across modes, and the min–max
   of the per-run total as whiskers on the total only; compile vs run per mode. Plotly traces, plus the y-scale to open on
-  (log when the modes differ more than 5×)."""
+  (log when the modes differ more than 5×). A bar's `meta` is its kernel's index in its mode: on a log scale, where
+  stacked heights misstate shares, the page sets the bars of a mode side by side by it."""
   ok = {m: r for m, r in runs.items() if r["status"] == "ok"}
   searched = any("search" in (r.get("compile_split_s") or {}) for r in ok.values())
   kernel_traces = []
@@ -104,7 +105,7 @@ def chart_data(runs:dict) -> dict:
   for mode, r in ok.items():
     for i, k in enumerate(r["kernels"]):
       t, role = k["time_s"], k.get("role", "other")
-      kernel_traces.append({"type": "bar", "name": role, "legendgroup": role, "showlegend": role not in seen_roles, "x": [mode],
+      kernel_traces.append({"type": "bar", "name": role, "legendgroup": role, "showlegend": role not in seen_roles, "x": [mode], "meta": i,
                             "y": [t["median"] * 1e3], "marker": {"color": ROLE_COLOURS.get(role, ROLE_COLOURS["other"])},
                             "hovertemplate": f"#{i} {k['name']} ({role})<br>median %{{y:.4f}} ms<br>min {t['min']*1e3:.4f} · max {t['max']*1e3:.4f} ms<extra>{mode}</extra>"})
       seen_roles.add(role)
@@ -127,16 +128,21 @@ def chart_data(runs:dict) -> dict:
   return {"kernels": kernel_traces, "phases": phase_traces, "kernel_scale": scale}
 
 MODE_COLOURS = {"baseline": "#4c78a8", "old": "#f58518", "new": "#54a24b"}
+ROLE_SYMBOLS = {"conv": "circle", "weight transform": "diamond", "input transform": "square", "batched product": "star",
+                "output": "triangle-up", "other": "x"}
 
 def roofline_chart(runs:dict, peak:dict|None, model:str|None) -> dict:
-  """Every kernel as a point (arithmetic intensity, achieved FLOP/s), one colour per mode, log-log; with the device's
-  peak, the roofline: min(peak FLOP/s, bandwidth × intensity)."""
-  traces = []
+  """Every kernel as a point (arithmetic intensity, achieved FLOP/s), one colour per mode and one marker per kernel role
+  (a legend entry each, so a point says its role without hovering), log-log; with the device's peak, the roofline:
+  min(peak FLOP/s, bandwidth × intensity)."""
+  traces, roles = [], set()
   for mode, r in runs.items():
     pts = [(k, rf) for k in r.get("kernels", []) if (rf:=roofline(k, None))]
-    if pts: traces.append({"type": "scatter", "mode": "markers", "name": mode, "x": [rf["intensity"] for _, rf in pts],
+    roles |= {k.get("role", "other") for k, _ in pts}
+    if pts: traces.append({"type": "scatter", "mode": "markers", "name": mode, "legendgroup": mode, "showlegend": False, "x": [rf["intensity"] for _, rf in pts],
                            "y": [rf["flops"] for _, rf in pts], "text": [f"{k['name']} ({k.get('role', '')})" for k, _ in pts],
-                           "marker": {"size": 10, "color": MODE_COLOURS.get(split(mode)[0])},
+                           "marker": {"size": 11, "color": MODE_COLOURS.get(split(mode)[0]), "line": {"width": 1, "color": "#fff"},
+                                      "symbol": [ROLE_SYMBOLS.get(k.get("role"), ROLE_SYMBOLS["other"]) for k, _ in pts]},
                            "hovertemplate": "%{text}<br>%{x:.2f} FLOP/byte · %{y:.3s}FLOP/s<extra>" + mode + "</extra>"})
   if peak and traces:
     xs = [x for t in traces for x in t["x"]]
@@ -145,6 +151,13 @@ def roofline_chart(runs:dict, peak:dict|None, model:str|None) -> dict:
     line = [x for x in (lo, ridge, hi) if lo <= x <= hi] or [lo, hi]
     traces.append({"type": "scatter", "mode": "lines", "name": "roofline", "x": line, "y": [min(peak["flops"], peak["bytes"] * x) for x in line],
                    "line": {"color": "#111827", "dash": "dot"}, "hoverinfo": "skip"})
+  # the legend, entries with no point of their own: a circle per mode's colour (toggling its points), a grey marker per role
+  def key(name:str, group:str, marker:dict) -> dict:
+    return {"type": "scatter", "mode": "markers", "name": name, "x": [None], "y": [None], "legendgroup": group, "hoverinfo": "skip",
+            "marker": {"size": 11, **marker}}
+  traces += [key(t["name"], t["name"], {"color": t["marker"]["color"], "symbol": "circle"}) for t in traces if t["mode"] == "markers"]
+  traces += [key(role, "roles", {"color": "#6b7280", "symbol": ROLE_SYMBOLS.get(role, ROLE_SYMBOLS["other"])})
+             for role in sorted(roles, key=lambda r: ROLE_ORDER.index(r) if r in ROLE_ORDER else len(ROLE_ORDER))]
   return {"traces": traces, "title": f"Roofline{' of ' + model if model else ''}" + ("" if peak else " (no peak known for this device: achieved only)"),
           "source": peak["source"] if peak else None}
 

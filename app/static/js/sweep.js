@@ -4,11 +4,11 @@
   if (dataEl && typeof Plotly !== "undefined") {
     const data = JSON.parse(dataEl.textContent);
     const traces = data.share ? [...data.bars, data.share] : data.bars;
-    Plotly.newPlot("chart-sweep", traces, {
+    winoPlot("chart-sweep", traces, {
       title: { text: "Each distinct conv's time in the network (median × multiplicity), largest first" }, barmode: "group", height: 470,
       margin: { t: 80, r: 60, b: 130, l: 60 }, legend: { orientation: "h", x: 0, y: 1.14 }, yaxis: { title: { text: "ms" } },
       yaxis2: { title: { text: "cumulative %" }, overlaying: "y", side: "right", range: [0, 105], dtick: 20 }, xaxis: { tickangle: -40 },
-    }, { displaylogo: false, responsive: true });
+    });
   }
   const el = document.getElementById("sweep-progress");
   if (!el || !["queued", "running"].includes(el.dataset.state)) return;
