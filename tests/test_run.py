@@ -75,6 +75,18 @@ def test_no_color_changes_no_result():
   assert sorted(k["role"] for k in plain["kernels"]) == ["batched product", "input transform", "output", "weight transform"]
   for k in plain["kernels"]: assert [str(n) for n, _ in k["axes"]] == k["name"].split("_")[1:] and "\x1b" not in k["name"]
 
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_axes_are_the_ones_tinygrad_named(dtype):
+  """Every mode's kernels on the default device (DEV=CUDA for a GPU): the axes read from the AST after its opts are the
+  numbers of tinygrad's own name, in its order."""
+  from tinygrad import Device
+  spec = ConvSpec(batch=1, cin=8, cout=8, h=12, w=12, dtype=dtype)
+  for mode in ("baseline", "old", "new"):
+    r = run_mode(spec, mode, Device.DEFAULT, repeat=1, warmup=0, force_new=True)
+    assert r.status == "ok", r.message
+    for k in r.kernels:
+      assert [str(n) for n, _ in k["axes"]] == k["name"].split("_")[1:], (mode, k["name"], k["axes"])
+
 def test_data_flow_of_old_links_its_kernels(runs):
   ks = runs[(0, "old")].kernels
   written = {b for k in ks for b in k["writes"]}
