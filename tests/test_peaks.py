@@ -6,6 +6,7 @@ from wino_core.peaks import peak_for, roofline
 def test_peaks_by_model_name_and_the_roofline_of_a_kernel():
   assert peak_for("NVIDIA H100 80GB HBM3", "float16")["flops"] == 989e12 and peak_for("NVIDIA H100 PCIe", "float32")["flops"] == 51.2e12
   assert peak_for("Intel(R) Xeon(R) CPU", "float32") is None and peak_for(None, "float32") is None
+  assert peak_for("NVIDIA H200", "bfloat16")["flops"] == 989e12 and peak_for("NVIDIA H200", "float64") is None  # no KeyError
   h100 = peak_for("NVIDIA H100 80GB HBM3", "float32")  # the ridge: 67e12 / 3.35e12 = 20 FLOP/byte
   k = {"ops": 1e9, "bytes": 1e8, "time_s": {"median": 1e-3}}  # 1 TFLOP/s, 100 GB/s, 10 FLOP/byte: under the ridge
   r = roofline(k, h100)
