@@ -263,3 +263,9 @@ def test_release_013_installed_once_runs_the_child(tinygrad_013_home, tmp_path):
                 "the lead's child fix (time_call returned one float before 0.14) has not landed here")
   assert result["status"] == "ok", result["message"]
   assert result["tinygrad"] == "0.13.0" and result["kernels"] and result["max_rel_err"] < 1e-5
+  # OLD on 0.13.0 fuses its transforms into the product (two kernels, no weight-only one): it fired, as its kernels say
+  r = subprocess.run([env.python, "-m", "wino_core.child"], input=json.dumps({**req, "mode": "old", "spec": {"cin": 4, "cout": 4, "h": 10, "w": 10}}),
+                     capture_output=True, text=True, timeout=300, cwd=tmp_path, env={**os.environ, "CACHELEVEL": "0", **env.child_env()})
+  old = json.loads(r.stdout.strip().splitlines()[-1])["result"]
+  assert old["status"] == "ok" and old["winograd"]["fired"] and old["max_rel_err"] < 1e-4, old["message"]
+  assert [k["reduces"] for k in old["kernels"] if k["role"] == "output"] == [False]

@@ -136,7 +136,7 @@ def describe_kernel(call:UOp, scheduled:UOp, buffers:BufferTable, renderer) -> d
   name = ansistrip(info.name)
   from wino_core.search import opts_json
   return {"name": name, "axes": kernel_axes(optimized_ast(scheduled, applied, renderer), renderer),
-          "role": kernel_role(reads, writes_output, reduces(scheduled)),
+          "role": kernel_role(reads, writes_output, reduces(scheduled)), "reduces": reduces(scheduled),
           "opts": opts_json(applied),  # the optimizations the kernel got (heuristics, BEAM or none)
           **capped_source(next(s.arg for s in prg.src if s.op is Ops.SOURCE)), "language": language_of(renderer),
           "global_size": list(info.global_size) if info.global_size is not None else None,
