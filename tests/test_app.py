@@ -38,6 +38,8 @@ def test_form_defaults_are_the_seeds_shape(client):
   for name, value in (("batch", "1"), ("cin", "16"), ("cout", "16"), ("h", "32"), ("w", "32"), ("padding", "1"), ("kernel", "3x3")):
     assert re.search(rf'name="{name}" id="f-{name}" type="text" value="{value}"', html), name
   assert 'value="CPU"' in html
+  assert re.findall(r"<option (?:selected)?>(\w+)</option>", html.split('id="f-dtype"')[1].split("</select>")[0]) == ["float32", "float16", "bfloat16"]
+  assert "bfloat16" in next(d for d in client.get("/api/devices").get_json()["devices"] if d["name"] == "CPU")["dtypes"]
 
 def test_invalid_form_shows_the_error_next_to_its_field_and_queues_nothing(app, client):
   r = client.post("/", data={**{k: str(v) for k, v in SMALL.items()}, "groups": "4", "modes": ["baseline", "old"], "device": "CPU"})
