@@ -26,7 +26,7 @@ def arg_text(u:UOp, params:dict[int, str]|None=None) -> str:
   if u.op is Ops.RANGE:
     size = f" ({u.src[0].arg})" if u.src and u.src[0].op is Ops.CONST else ""
     return f"r{u.arg[0]} {u.arg[-1].name.lower()}{size}"
-  if u.op is Ops.PARAM and hasattr(u.arg, "slot"):
+  if u.op.name == "PARAM" and hasattr(u.arg, "slot"):  # by name: the 0.11 era has no PARAM
     return f"slot {u.arg.slot}" + (f" → {params[u.arg.slot]}" if params and u.arg.slot in params else "")
   if u.op is Ops.REDUCE and isinstance(u.arg, tuple): return _clean(str(u.arg[0]))
   if u.op is Ops.SINK and u.arg is not None: return type(u.arg).__name__  # KernelInfo: its name is a placeholder before codegen
