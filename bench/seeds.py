@@ -18,7 +18,7 @@ import argparse, json, os, statistics, sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from wino_core.devices import default_device, tinygrad_version
 from wino_core.envs import Env, identity
-from wino_core.run import run_mode
+from wino_core.run import RunSettings, run_mode
 from wino_core.spec import parse_spec
 
 SHAPES = [(1, 16, 16, 32), (1, 64, 64, 64), (8, 64, 64, 56), (16, 128, 128, 56), (32, 256, 256, 28), (8, 512, 512, 14)]
@@ -60,7 +60,8 @@ def main():
   print(f"device {device}, tinygrad {tinygrad_version()}, {a.repeat} timed runs after 2 warm-up, each column in a fresh process", flush=True)
   for name, env in envs.items():
     i = identity(env)
-    print(f"  {name}: {env.path} at {i['commit']}{' (dirty)' if i['dirty'] else ''}, tinygrad {i['version']}", flush=True)
+    at = f"commit {i['commit']}{' (dirty ' + i['diff_hash'] + ')' if i['dirty'] else ''}" if i["commit"] else f"not in git, files {i['diff_hash']}"
+    print(f"  {name}: {env.path}, {at}, tinygrad {i['version']}", flush=True)
   for padding in ((1, 0) if a.unpadded else (1,)):
     for dtype in a.dtypes.split(","):
       for b, cin, cout, size in shapes:
@@ -70,7 +71,7 @@ def main():
         row = {"device": device, "dtype": dtype, "shape": [b, cin, cout, size], "padding": padding, "columns": {}}
         for label in columns:
           mode, env, variables = COLUMNS[label]
-          r = run_mode(spec, mode, device, repeat=a.repeat, timeout_s=a.timeout, env=envs[env] if env else None, variables=variables)
+          r = run_mode(spec, mode, device, settings=RunSettings(timeout_s=a.timeout), repeat=a.repeat, env=envs[env] if env else None, variables=variables)
           s = row["columns"][label] = summary(r)
           print(f"  {label:11} {s['status']:8} {s['kernels']:>7} {s['buffers']:>7} {fmt(s['compile_s'], '9.2f')} {fmt(s['kernel_ms'], '10.3f')} "
                 f"{fmt(s['max_rel_err'], '11.1e')}  {s['message'][:160]}", flush=True)
