@@ -27,7 +27,7 @@ def test_variables_are_canonical_and_part_of_the_column():
   ("baseline+NOPE=1", "tinygrad 0.14.0 defines no context variable NOPE"),
   ("baseline+WINO=yes", "WINO is an integer context variable"),
   ("baseline+WINO", "bad column"), ("baseline+=1", "bad column"), ("baseline+wino=1", "bad context variable name"),
-  ("baseline+BEAM=2", "cannot set BEAM"), ("baseline+WINO=1=2", "bad value"),
+  ("baseline+BEAM=2", "cannot set BEAM"), ("baseline+WINO=1=2", "bad value"), ("baseline+WINO=a:b", "bad value"),
   ([{"mode": "baseline", "vars": {"WINO": [1]}}], "bad value"), ([{"mode": "old", "env": "x"}], "unknown key 'env'"),
 ])
 def test_bad_variables_say_what_is_wrong(modes, says):

@@ -10,7 +10,7 @@ from wino_core.result import MODES
 from wino_core.spec import SpecError
 
 VAR_NAME_RE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
-VAR_VALUE_RE = re.compile(r"-?[A-Za-z0-9._:]{1,64}")
+VAR_VALUE_RE = re.compile(r"-?[A-Za-z0-9._]{1,64}")  # no ":" or "," : view state in links splits on them
 # set by wino-dash itself for honest measurements, or by the comparison's search setting: not a column's to change
 HARNESS_VARS = {"CACHELEVEL": "every compile is cold", "PARALLEL": "compiles are serial in the child",
                 "BEAM": "use the comparison's search setting (--beam N)", "CAPTURING": "wino-dash captures the schedule through it",
@@ -44,7 +44,7 @@ def _vars_of(given) -> dict[str, str]:
       raise SpecError({"modes": f"bad context variable name {str(name)[:40]!r}: tinygrad's are upper case, e.g. WINO or NOOPT"})
     if name in HARNESS_VARS: raise SpecError({"modes": f"a column cannot set {name}: {HARNESS_VARS[name]}"})
     if isinstance(value, bool) or not isinstance(value, (int, str)) or not VAR_VALUE_RE.fullmatch(str(value)):
-      raise SpecError({"modes": f"bad value {str(value)[:40]!r} for {name}: give an integer or a word of letters, digits, '.', ':' or '-'"})
+      raise SpecError({"modes": f"bad value {str(value)[:40]!r} for {name}: give an integer or a word of letters, digits, '.' or '_'"})
     out[name] = str(int(value)) if re.fullmatch(r"-?[0-9]{1,18}", str(value)) else str(value)
   return out
 
