@@ -39,3 +39,12 @@ def test_a_checkout_column_sees_no_secret_and_no_store(tinygrad_checkout, tmp_pa
   assert TOKEN not in text and "secretpw" not in text and "k-77aa" not in text
   assert str(tmp_path / "store") not in text, "nothing tells the child where the store is"
   assert child["environ"]["HOME"] == child["cwd"] != os.path.expanduser("~") and not os.path.exists(child["cwd"]), "a HOME of its own, removed after"
+
+def test_a_pinned_child_keeps_the_callers_pythonpath(monkeypatch, tmp_path):
+  """The pinned tinygrad may be importable only through PYTHONPATH (a package dir installed with --target, as on the GPU
+  hosts): the child must see it too, after the wino_core beside this one (a child without it failed every mode there)."""
+  from wino_core.run import PROJECT_ROOT, pinned_pythonpath
+  monkeypatch.setenv("PYTHONPATH", f"{tmp_path}/site{os.pathsep}{tmp_path}/more")
+  assert pinned_pythonpath().split(os.pathsep) == [PROJECT_ROOT, f"{tmp_path}/site", f"{tmp_path}/more"]
+  monkeypatch.delenv("PYTHONPATH")
+  assert pinned_pythonpath() == PROJECT_ROOT

@@ -39,6 +39,11 @@ class RunSettings:
   @classmethod
   def from_dict(cls, d:dict) -> RunSettings: return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
 
+def pinned_pythonpath() -> str:
+  """A pinned-tinygrad child's path: the wino_core beside this one, then this process's own PYTHONPATH, where its
+  tinygrad may come from (a package dir installed with --target, as on the GPU hosts): the child must import the same."""
+  return os.pathsep.join([PROJECT_ROOT, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])
+
 def run_mode(spec:ConvSpec, mode:str, device:str, *, settings:RunSettings=RunSettings(), repeat:int=10, warmup:int=2,
              on_phase:Callable[[str], None]|None=None, force_new:bool=False, search:Search=HEURISTICS, fault:str|None=None,
              env=None, variables:dict[str, str]|None=None) -> RunResult:
@@ -61,7 +66,7 @@ def run_mode(spec:ConvSpec, mode:str, device:str, *, settings:RunSettings=RunSet
   home = tempfile.mkdtemp(prefix="wino-dash-run-")
   child_env = {**child_environ(home), **CHILD_ENV, "WINO_DASH_PARENT": str(os.getpid()), "WINO_DASH_DEADLINE_S": str(timeout_s + 30),
                **({"WINO_DASH_MEMORY_MB": str(memory_mb)} if limit_memory else {}),
-               **(env.child_env() if env is not None else {"PYTHONPATH": PROJECT_ROOT})}  # the wino_core beside this one
+               **(env.child_env() if env is not None else {"PYTHONPATH": pinned_pythonpath()})}
   try: return _supervise(req, [env.python if env is not None else sys.executable, "-m", "wino_core.child"], child_env, home, timeout_s,
                          memory_mb if limit_memory else None, on_phase, base)
   finally: shutil.rmtree(home, ignore_errors=True)
