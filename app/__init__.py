@@ -9,6 +9,9 @@ DEFAULTS = {
   "RUN_TIMEOUT_S": 300,         # wall-clock limit of one mode's child process
   "MAX_QUEUE": 20,              # queued + running jobs, all clients together
   "MAX_QUEUED_PER_CLIENT": 5,
+  "MAX_SWEEP_LAYERS": 64,       # distinct convs (comparisons) one sweep may run
+  "MAX_SWEEPS": 10,             # queued + running sweeps, all clients together
+  "MAX_SWEEPS_PER_CLIENT": 2,
   "MAX_CONTENT_LENGTH": 64 * 1024,  # request bodies: a spec is a few hundred bytes
   "PAGE_CACHE_SIZE": 64,        # rendered result views kept in memory
   "RUNNER": None,               # a job runner object; default: the embedded in-process runner
@@ -52,7 +55,8 @@ def create_app(config:dict|None=None) -> Flask:
     runner = RqRunner(store, app.config["QUEUE"], **limits)
   runner = runner or InProcessRunner(store, **limits)
   from app.sweep_runner import SweepRunner
-  app.extensions["wino"] = {"store": store, "runner": runner, "metrics": metrics, "sweeps": SweepRunner(store, runner)}
+  sweep_runner = SweepRunner(store, runner, max_active=app.config["MAX_SWEEPS"], max_per_client=app.config["MAX_SWEEPS_PER_CLIENT"])
+  app.extensions["wino"] = {"store": store, "runner": runner, "metrics": metrics, "sweeps": sweep_runner}
 
   from app import access, api, auth, ops, pages, errors, security, filters, sweeps
   access.register(app, on_request=metrics.observe_request)  # first: its timer starts before any other hook can refuse the request

@@ -31,9 +31,10 @@ def submit(raw:dict, client:str) -> tuple[CompareRequest, dict | None]:
   return req, runner().submit(req, client)
 
 def submit_sweep(raw:dict, client:str) -> tuple[dict, bool]:
-  """Validates a sweep request and stores it (queued) unless it is stored already: (sweep, new). Raises SpecError."""
+  """Validates a sweep request and stores it (queued) unless it is stored already: (sweep, new). Raises SpecError, or
+  QueueFull over the active-sweep caps."""
   from wino_core.sweep import parse_sweep
-  return sweeps().submit(parse_sweep(raw, devices=devices()["devices"]), client)
+  return sweeps().submit(parse_sweep(raw, devices=devices()["devices"], max_layers=current_app.config["MAX_SWEEP_LAYERS"]), client)
 
 def sweep_view(sweep:dict) -> dict:
   """A sweep as the page and its JSON show it: the request, progress (layer k of n, the running layer's modes), the

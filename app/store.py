@@ -1,8 +1,8 @@
 """Storage behind one small interface; the embedded default is SQLite in WAL mode in the instance folder.
 Comparisons are immutable once written (INSERT OR IGNORE); jobs are the mutable part. JSON only: nothing is pickled."""
 from __future__ import annotations
-import json, sqlite3, threading, time
-from typing import Any
+import json, os, sqlite3, threading, time
+from typing import Any, Callable
 
 # each entry moves the schema one version up; applied in order, in one transaction each
 MIGRATIONS = [
@@ -22,6 +22,7 @@ MIGRATIONS = [
      CREATE INDEX sweeps_created ON sweeps(created);""",
 ]
 ACTIVE = ("queued", "running")
+_job_listeners: dict[str, list] = {}  # a database's real path -> what Store.on_job_state registered
 
 class NewerSchema(RuntimeError):
   """The database was written by a newer wino-dash: its tables are not the ones this code knows, so it is not opened."""
@@ -81,6 +82,9 @@ class Store:
       (cid, time.time(), comparison["device"], ",".join(_tinygrads(comparison)), ",".join(comparison["runs"]), json.dumps(comparison["spec"], sort_keys=True),
        json.dumps(request, sort_keys=True), json.dumps(comparison), json.dumps(_outcome(comparison, request))))
     return cur.rowcount == 1
+
+  def has_comparison(self, cid:str) -> bool:
+    return self._db().execute("SELECT 1 FROM comparisons WHERE id=?", (cid,)).fetchone() is not None
 
   def get_comparison(self, cid:str) -> dict | None:
     row = self._db().execute("SELECT id, created, request, data FROM comparisons WHERE id=?", (cid,)).fetchone()
@@ -148,6 +152,16 @@ class Store:
         sets.append(f"{col}=?")
         args.append(val)
     self._db().execute(f"UPDATE jobs SET {', '.join(sets)} WHERE id=?", (*args, jid))
+    if state is not None:
+      for fn in list(_job_listeners.get(os.path.realpath(self.path), ())): fn(jid, state)
+
+  def on_job_state(self, fn) -> Callable[[], None]:
+    """fn(job id, state) after each write of a job's state (running, done, failed) to this database by any Store of
+    this process, in the writer's thread: every runner writes its jobs' states through a Store, so whoever waits on a
+    job hears of it without polling. Returns the function that stops it."""
+    fns = _job_listeners.setdefault(os.path.realpath(self.path), [])
+    fns.append(fn)
+    return lambda: fns.remove(fn)
 
   def get_job(self, jid:str) -> dict | None:
     row = self._db().execute("SELECT * FROM jobs WHERE id=?", (jid,)).fetchone()

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, jsonify, redirect, render_template, request,
 
 from app import service
 from app.api import error, json_body
+from app.jobs import QueueFull
 from app.pages import SEARCHES, valid_id
 from wino_core.networks import MODELS, model_title
 from wino_core.result import MODES
@@ -37,9 +38,10 @@ def new():
 @bp.post("/sweep")
 def submit():
   raw = form_request(request.form)
+  values = {**request.form.to_dict(), "modes": request.form.getlist("modes")}
   try: sweep, _ = service.submit_sweep(raw, request.remote_addr or "")
-  except SpecError as e:
-    return render_form({**request.form.to_dict(), "modes": request.form.getlist("modes")}, e.errors, 400)
+  except SpecError as e: return render_form(values, e.errors, 400)
+  except QueueFull as e: return render_form(values, {"sweeps": str(e)}, e.status)
   return redirect(url_for("sweeps.page", sid=sweep["id"]), code=303)
 
 def load(sid:str) -> dict:
@@ -65,5 +67,6 @@ def api_submit():
   if refused: return refused
   try: sweep, new = service.submit_sweep(raw, request.remote_addr or "")
   except SpecError as e: return error(400, str(e), e.field)
+  except QueueFull as e: return error(e.status, str(e))
   return jsonify({"id": sweep["id"], "url": url_for("sweeps.page", sid=sweep["id"]), "state": sweep["state"],
                   "status_url": url_for("sweeps.page_json", sid=sweep["id"])}), 202 if new else 200

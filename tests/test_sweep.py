@@ -136,6 +136,59 @@ def test_an_unfinished_sweep_resumes_after_a_restart(tmp_path):
   assert [row["status"] for row in s["rows"]] == ["done", "done"] and s["message"] == ""
   second.extensions["wino"]["sweeps"].close()
 
+def until(what, timeout:float=30):
+  end = time.monotonic() + timeout
+  while not (got:=what()) and time.monotonic() < end: time.sleep(0.05)
+  assert got, "never happened"
+  return got
+
+def test_sweeps_are_capped_in_layers_and_per_client(tmp_path):
+  db = str(tmp_path / "db.sqlite3")
+  app = create_app({"DATABASE": db, "TESTING": True, "RUNNER": Stalled(Store(db)), "MAX_SWEEP_LAYERS": 2, "MAX_SWEEPS_PER_CLIENT": 1,
+                    "MAX_SWEEPS": 2})
+  c = app.test_client()
+  three = {**BODY, "layers": "a 2 3 3 1 1 6\nb 2 2 3 1 1 6\nc 3 2 3 1 1 6"}
+  r = c.post("/api/sweeps", json=three)
+  assert r.status_code == 400 and r.get_json() == {"error": "layers: 3 distinct convs, more than the 2 a sweep may run here", "field": "layers"}
+  r = c.post("/api/sweeps", json={"model": "resnet18", "device": "CPU"})
+  assert r.status_code == 400 and r.get_json()["field"] == "model" and "more than the 2 a sweep may run here" in r.get_json()["error"]
+  two = {**BODY, "layers": "a 2 3 3 1 1 6\nb 2 2 3 1 1 6"}
+  first = c.post("/api/sweeps", json=two)
+  assert first.status_code == 202
+  assert c.post("/api/sweeps", json=two).status_code == 200, "the same sweep again is the one stored, not another"
+  r = c.post("/api/sweeps", json={**two, "batch": 2})
+  assert r.status_code == 429 and "too many sweeps for you: 1 of yours are queued or running, at most 1" in r.get_json()["error"]
+  r = c.post("/sweep", data={"model": "custom", "layers": "a 2 3 3 1 1 6", "modes": ["baseline", "old"], "device": "CPU"})
+  assert r.status_code == 429 and "too many sweeps for you" in r.get_data(as_text=True)
+  other = app.test_client()
+  assert other.post("/api/sweeps", json={**two, "batch": 3}, environ_base={"REMOTE_ADDR": "10.0.0.2"}).status_code == 202
+  r = other.post("/api/sweeps", json={**two, "batch": 4}, environ_base={"REMOTE_ADDR": "10.0.0.3"})
+  assert r.status_code == 429 and "too many sweeps: 2 are queued or running, at most 2" in r.get_json()["error"]
+  Store(db).update_sweep(first.get_json()["id"], state="done")  # one ended: room again
+  assert c.post("/api/sweeps", json={**two, "batch": 2}).status_code == 202
+  app.extensions["wino"]["sweeps"].close()
+
+def test_the_runner_advances_only_a_sweep_whose_job_changed(tmp_path):
+  """nothing is polled: idle sweeps are never walked, and a job's end moves its own sweep and no other"""
+  db = str(tmp_path / "db.sqlite3")
+  store = Store(db)
+  app = create_app({"DATABASE": db, "TESTING": True, "RUNNER": Stalled(store)})
+  runner, c = app.extensions["wino"]["sweeps"], app.test_client()
+  walked, advance = [], runner.advance
+  runner.advance = lambda s: walked.append(s["id"]) or advance(s)
+  two = {**BODY, "layers": "a 2 3 3 1 1 6\nb 2 2 3 1 1 6", "modes": ["baseline", "old"]}
+  a, b = (c.post("/api/sweeps", json={**two, "batch": n}).get_json() for n in (1, 2))
+  job = {s["id"]: until(lambda s=s: c.get(s["status_url"]).get_json()["progress"]["job"])["id"] for s in (a, b)}
+  del walked[:]
+  time.sleep(1.5)  # a poll would have walked both several times by now
+  assert walked == [], "nothing changed, nothing walked"
+  store.update_job(job[a["id"]], state="failed", message="injected: this layer's job failed")
+  now = until(lambda: (s:=c.get(a["status_url"]).get_json())["rows"][0]["status"] == "failed" and s["progress"]["job"] and s)
+  assert now["progress"]["current"] == 1 and now["progress"]["job"]["id"] != job[a["id"]]
+  assert set(walked) == {a["id"]}, "the other sweep's job did not change: it is not walked"
+  assert c.get(b["status_url"]).get_json()["progress"]["job"]["id"] == job[b["id"]]
+  runner.close()
+
 def test_a_failing_layer_is_marked_and_the_others_complete(tmp_path):
   def faulty(req, *a, **kw):
     if req.spec.cin == 5: raise RuntimeError("injected fault in this layer")

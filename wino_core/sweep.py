@@ -75,8 +75,9 @@ def parse_layers(raw) -> tuple[ConvLayer, ...]:
     out.append(ConvLayer(name, *nums))
   return tuple(out)
 
-def parse_sweep(raw:dict, *, devices:list[dict]|None=None, caps:Caps|None=None, max_repeat:int=100) -> SweepRequest:
-  """A sweep request from JSON or a form. SpecError on any bad field, including a layer whose conv is refused."""
+def parse_sweep(raw:dict, *, devices:list[dict]|None=None, caps:Caps|None=None, max_repeat:int=100, max_layers:int=MAX_CUSTOM_LAYERS) -> SweepRequest:
+  """A sweep request from JSON or a form. SpecError on any bad field, including a layer whose conv is refused, and a
+  network of more than `max_layers` distinct convs (each is a comparison to run: a server may allow fewer)."""
   from wino_core.devices import check_device, default_device
   if not isinstance(raw, dict): raise SpecError({"request": "must be a JSON object"})
   if (extra:=set(raw) - {"model", "batch", "size", "dtype", "modes", "device", "repeat", "search", "rerun", "layers"}):
@@ -102,8 +103,10 @@ def parse_sweep(raw:dict, *, devices:list[dict]|None=None, caps:Caps|None=None, 
   device = raw.get("device") or default_device(devices)
   if not isinstance(device, str): raise SpecError({"device": "must be a device name"})
   req = SweepRequest(model, batch, size, dtype, tuple(modes), device, tinygrad_version(), repeat, search, rerun, layers)
-  first = req.distinct_layers(caps)[0]  # every layer's conv checked here; the device once (dtype support)
-  check_device(first.spec, device, devices)
+  distinct = req.distinct_layers(caps)  # every layer's conv checked here; the device once (dtype support)
+  if len(distinct) > max_layers:
+    raise SpecError({"layers" if model == "custom" else "model": f"{len(distinct)} distinct convs, more than the {max_layers} a sweep may run here"})
+  check_device(distinct[0].spec, device, devices)
   return req
 
 def run_sweep(req:SweepRequest, settings:RunSettings=RunSettings(), on_progress=None) -> list[dict]:
