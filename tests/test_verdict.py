@@ -124,3 +124,83 @@ def test_two_fallbacks_crown_neither():
   assert all(s["verdict"] == "n/a" for s in v["speedups"])
   assert next(s for s in v["speedups"] if (s["a"], s["b"]) == ("new", "old"))["label"] == "NEW and OLD fell back: baseline's kernels"
   assert V.summary_line(v).startswith("verdict: fastest: baseline; old, new ran baseline's kernel")
+# ***** across processes *****
+
+def procs_run(groups, rounds=None, sources=("k0",), device="CPU", **extra):
+  flat = [t for g in groups for t in g]
+  return {"status": "ok", "device": device, "kernels": [{"source": s} for s in sources], **extra,
+          "kernel_time_s": {"min": min(flat), "median": float(np.median(flat)), "max": max(flat), "samples": flat,
+                            "processes": [list(g) for g in groups], "rounds": rounds or list(range(len(groups)))}}
+
+def processes(rng, median:float, between:float, within:float=0.02, n:int=5, runs:int=10) -> list[list[float]]:
+  """n processes of `runs` runs: each process off by its own factor (what else ran, where its memory landed)."""
+  return [list(median * math.exp(rng.normal(0, between)) * np.exp(rng.normal(0, within, runs))) for _ in range(n)]
+
+def test_t_distribution_matches_tables():
+  assert V.t_quantile(0.975, 1) == pytest.approx(12.706, abs=1e-3) and V.t_quantile(0.975, 4) == pytest.approx(2.776, abs=1e-3)
+  assert V.t_quantile(0.995, 4) == pytest.approx(4.604, abs=1e-3) and V.t_quantile(0.975, 1e6) == pytest.approx(1.960, abs=1e-3)
+  assert V.t_two_sided_p(2.776, 4) == pytest.approx(0.05, abs=1e-4) and V.t_two_sided_p(0.0, 3) == pytest.approx(1.0)
+
+def test_identical_kernels_in_scattered_processes_read_within_noise():
+  # the issue's A/A: one kernel in processes that each run 0-20% off; the runs inside one process agree closely, so
+  # a test on one process per side (the old method) calls most such pairs a win; the process-level one almost never
+  rng = np.random.default_rng(7)
+  trials = [(processes(rng, 1e-3, 0.1), processes(rng, 1e-3, 0.1)) for _ in range(200)]
+  new = sum(V.speed_pair(procs_run(a), procs_run(b))["verdict"] != "within noise" for a, b in trials) / len(trials)
+  one = sum(V.speed_pair(procs_run(a[:1]), procs_run(b[:1]))["verdict"] != "within noise" for a, b in trials) / len(trials)
+  assert new <= 0.03 and one >= 0.5, (new, one)
+
+def test_a_real_difference_across_processes_is_found():
+  rng = np.random.default_rng(8)
+  a, b = processes(rng, 0.6e-3, 0.05), processes(rng, 1e-3, 0.05)
+  s = V.speed_pair(procs_run(a), procs_run(b))
+  assert s["verdict"] == "faster" and s["method"] == "processes" and s["processes"] == [5, 5] and s["paired"]
+  assert s["interval"][0] < s["ratio"] < s["interval"][1] < 1 and s["ratio"] == pytest.approx(0.6, rel=0.1) and s["confidence"] == 0.99
+
+def test_pairs_by_round_within_a_comparison_and_not_across_two():
+  # a drift that both modes share round by round cancels when they are paired; two comparisons share no rounds
+  drift = [1.0, 1.3, 0.8, 1.5, 1.1]
+  a = [[0.9e-3 * d] * 5 for d in drift]
+  b = [[1.0e-3 * d * f] * 5 for d, f in zip(drift, [1.0, 1.01, 0.99, 1.0, 1.01])]
+  assert V.speed_pair(procs_run(a), procs_run(b))["verdict"] == "faster"
+  s = V.speed_pair(procs_run(a, comparison="B"), procs_run(b, comparison="A"), paired=False)
+  assert s["verdict"] == "within noise" and not s["paired"]
+
+def test_one_process_per_mode_falls_back_and_says_so():
+  rng = np.random.default_rng(9)
+  s = V.speed_pair(procs_run(processes(rng, 1e-3, 0.1, n=1)), procs_run(processes(rng, 1e-3, 0.1, n=1)))
+  assert s["method"].startswith("one process per mode") and s["confidence"] == 0.95
+  old = run(samples=noisy(1e-3, 1e-5))  # stored before processes were kept
+  assert V.speed_pair(old, old)["method"].startswith("one process per mode")
+  v = V.verdict({"spec": SPEC, "runs": {"old": run(err=1e-6, samples=noisy(1e-3, 1e-5)), "new": run(err=1e-6, samples=noisy(2e-3, 1e-5))}})
+  assert v["method"] == V.LEGACY_METHOD and v["machine"]["noisy"] is None
+
+def test_identical_kernels_are_the_noise_reference():
+  # two comparisons of one conv (compare these two): baseline's kernel did not change, yet B ran 30% faster than A
+  rng = np.random.default_rng(10)
+  base_a, base_b = processes(rng, 1e-3, 0.02), processes(rng, 0.7e-3, 0.02)
+  new_a, new_b = processes(rng, 0.5e-3, 0.02), processes(rng, 0.37e-3, 0.02)  # NEW changed, and B's machine was faster
+  runs = {"baseline@A": procs_run(base_a, sources=("conv",), comparison="A"), "new@A": procs_run(new_a, sources=("wino v1",), comparison="A"),
+          "baseline@B": procs_run(base_b, sources=("conv",), comparison="B"), "new@B": procs_run(new_b, sources=("wino v2",), comparison="B")}
+  v = V.verdict({"spec": SPEC, "runs": runs, "verdict_pairs": [("baseline@B", "baseline@A"), ("new@B", "new@A")]})
+  same, new = v["speedups"]
+  assert same["identical"] and same["verdict"] == "same kernels" and not new["identical"]
+  assert v["reference"][0] <= same["interval"][0] and v["reference"][1] == 1.0
+  assert new["interval"][1] < 1 and new["verdict"] == "within noise" and new["within_reference"]  # its 0.74x is B's machine
+  assert "(within noise)" in V.summary_line(v) and "(same kernels)" in V.summary_line(v)
+
+def test_the_same_kernels_never_make_a_fastest_mode():
+  rng = np.random.default_rng(11)
+  runs = {"baseline": {**procs_run(processes(rng, 1e-3, 0.01), sources=("conv",)), "max_rel_err": 1e-7},
+          "new": {**procs_run(processes(rng, 0.8e-3, 0.01), sources=("conv",)), "max_rel_err": 1e-7}}
+  v = V.verdict({"spec": SPEC, "runs": runs})
+  assert v["speedups"][0]["verdict"] == "same kernels" and not v["fastest_is_clear"]
+
+def test_a_busy_machine_is_a_noisy_run():
+  quiet = {"cpus": 2, "other_cpu": 0.1, "loadavg": [0.3, 0.4], "wall_s": 0.3}
+  busy = {**quiet, "other_cpu": 1.6}
+  runs = lambda rec: {"new": {**procs_run([[1e-3] * 3] * 2), "max_rel_err": 1e-7, "machine": [quiet, rec]}}
+  assert V.verdict({"spec": SPEC, "runs": runs(quiet)})["machine"]["noisy"] is False
+  v = V.verdict({"spec": SPEC, "runs": runs(busy)})
+  assert v["machine"]["noisy"] and v["machine"]["other_cpu"] == pytest.approx(1.6) and "noisy run" in V.summary_line(v)
+  assert V.verdict({"spec": SPEC, "runs": runs({**quiet, "loadavg": [None, 3.5]})})["machine"]["noisy"]

@@ -23,22 +23,33 @@ Fallbacks. An OLD or NEW that did not fire ran the direct conv, baseline's kerne
 candidate for fastest, and a pair with such a side reads "n/a" with a label ("NEW fell back: baseline's kernel") in
 place of faster/slower: its ratio times baseline's kernel, not the mode.
 
-Speed. Every timed run is kept (the sum over a mode's kernels, per repetition). For a pair of modes A vs B:
-  the Mann-Whitney U test (two-sided, normal approximation with tie correction) on the two sets of per-run totals, and
-  the ratio of medians with a 95% bootstrap interval (2,000 resamples of each side, fixed seed).
-  A is "faster"/"slower" only when p < 0.05 AND the interval excludes 1; otherwise the difference is "within noise".
-Old comparisons stored without samples fall back to the min-max ranges: overlapping ranges read as "within noise".
+Speed. Each mode is timed in several fresh processes, run in interleaved rounds (baseline, OLD, NEW, then NEW, OLD,
+baseline, ...), and every timed run is kept, grouped per process (kernel_time_s.processes). Two processes of one kernel
+differ by more than the runs inside one process do (what else runs on the machine, memory placement, clocks), so the
+unit of evidence is the process: each process's median run, and for a pair of modes A vs B the log ratio of their
+process medians round by round (a paired t-test; unpaired Welch across two comparisons, which share no rounds). The
+spread of those ratios holds the scatter between processes and within each. A is "faster"/"slower" only when the 99%
+interval of the ratio (Student's t on the log ratios; 99% as a comparison has three pairs) excludes 1; otherwise the
+difference is "within noise". Pairs whose kernels are identical (same sources) time the same code: they read "same
+kernels" and are the noise reference; any other pair is faster or slower only beyond what they show.
+Comparisons stored with one process per mode fall back to that process's runs (Mann-Whitney U + bootstrap of the ratio
+of medians, which sees no scatter between processes: labelled so), and those without samples to the min-max ranges.
 """
 from __future__ import annotations
-import math
+import functools, math
 import numpy as np
 
 UNIT_ROUNDOFF = {"float64": 2.0**-53, "float32": 2.0**-24, "float16": 2.0**-11, "bfloat16": 2.0**-8}
 WINOGRAD_GROWTH = 32.0
 CORRECT_X, SUSPICIOUS_X, NEVER_OK = 4.0, 64.0, 0.1
 ALPHA, BOOTSTRAP_N, CONFIDENCE = 0.05, 2000, 0.95
-METHOD = ("Mann-Whitney U test (two-sided, p < 0.05) on the per-run kernel-time totals, and a 95% bootstrap interval "
-          "of the ratio of medians (2,000 resamples) that must exclude 1")
+# three pairs per comparison, each at 99%: an A/A comparison reads "within noise" on every pair about 97% of the time
+PROCESS_CONFIDENCE = 0.99
+METHOD = ("each mode timed in several fresh processes, interleaved in rounds; the median run of each process, and a 99% "
+          "Student-t interval of the ratio of process medians (paired by round; Welch across two comparisons) that must "
+          "exclude 1; pairs with identical kernels are the noise reference")
+LEGACY_METHOD = ("one process per mode: Mann-Whitney U test (two-sided, p < 0.05) on the per-run totals of that process and a "
+                 "95% bootstrap interval of the ratio of medians; it sees no scatter between processes")
 PAIRS = (("new", "old"), ("new", "baseline"), ("old", "baseline"))
 
 # ***** correctness *****
@@ -80,6 +91,84 @@ def error_verdict(spec:dict, mode:str, run:dict, baseline_err:float|None=None) -
   vs = err / baseline_err if baseline_err and math.isfinite(err) and run.get("mode", mode) != "baseline" else None
   return {"verdict": verdict, "error": err, "tolerance": tol, "limit": limit, "vs_baseline": vs, "rule": rule}
 
+# ***** speed across processes *****
+
+def process_medians(run:dict) -> dict[int, float] | None:
+  """{round: that process's median run} of a mode timed in several processes, or None (stored before they were)."""
+  kt = run.get("kernel_time_s") or {}
+  if not (procs:=kt.get("processes")): return None
+  rounds = kt.get("rounds") or list(range(len(procs)))
+  return {r: float(np.median(p)) for r, p in zip(rounds, procs) if p}
+
+def process_t_interval(ga:dict[int, float], gb:dict[int, float], paired:bool) -> dict:
+  """The ratio A/B of process medians with its 95% Student-t interval and two-sided p, on log times: paired round by
+  round when both ran in the same rounds (>= 2 shared), else Welch's unequal-variance form."""
+  common = sorted(set(ga) & set(gb)) if paired else []
+  if len(common) >= 2:
+    d = np.log([ga[r] for r in common]) - np.log([gb[r] for r in common])
+    mean, se, df = float(d.mean()), float(d.std(ddof=1)) / math.sqrt(len(d)), len(d) - 1
+  else:
+    la, lb = np.log(list(ga.values())), np.log(list(gb.values()))
+    va, vb = la.var(ddof=1) / len(la), lb.var(ddof=1) / len(lb)
+    mean, se = float(la.mean() - lb.mean()), math.sqrt(va + vb)
+    df = (va + vb)**2 / (va**2 / (len(la) - 1) + vb**2 / (len(lb) - 1)) if va + vb > 0 else len(la) + len(lb) - 2
+  if se == 0: p, half = (1.0 if mean == 0 else 0.0), 0.0
+  else: p, half = t_two_sided_p(mean / se, df), t_quantile(1 - (1 - PROCESS_CONFIDENCE) / 2, df) * se
+  return {"ratio": math.exp(mean), "p": p, "interval": [math.exp(mean - half), math.exp(mean + half)], "confidence": PROCESS_CONFIDENCE,
+          "processes": [len(ga), len(gb)], "paired": len(common) >= 2}
+
+def t_two_sided_p(t:float, df:float) -> float:
+  """P(|T| >= |t|) for Student's t with df degrees of freedom: I_x(df/2, 1/2) at x = df/(df+t^2)."""
+  return _betainc(df / 2, 0.5, df / (df + t * t))
+
+@functools.lru_cache(maxsize=256)
+def t_quantile(q:float, df:float) -> float:
+  """The q-quantile (q > 0.5) of Student's t, by bisection on the two-sided p."""
+  lo, hi = 0.0, 1e6
+  for _ in range(80):
+    mid = (lo + hi) / 2
+    lo, hi = (mid, hi) if t_two_sided_p(mid, df) > 2 * (1 - q) else (lo, mid)
+  return (lo + hi) / 2
+
+def _betainc(a:float, b:float, x:float) -> float:
+  """The regularized incomplete beta function I_x(a, b), by its continued fraction (Lentz's method)."""
+  if x <= 0: return 0.0
+  if x >= 1: return 1.0
+  if x > (a + 1) / (a + b + 2): return 1.0 - _betainc(b, a, 1.0 - x)
+  front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log(1 - x)) / a
+  tiny, f, c, d = 1e-300, 1.0, 1.0, 0.0
+  for i in range(400):
+    m = i // 2
+    if i == 0: num = 1.0
+    elif i % 2 == 0: num = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m))
+    else: num = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))
+    d = 1.0 + num * d
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    c = 1.0 + num / c
+    c = c if abs(c) > tiny else tiny
+    f *= c * d
+    if abs(1.0 - c * d) < 1e-12: break
+  return front * (f - 1.0)
+
+def same_kernels(a_run:dict, b_run:dict) -> bool:
+  """Both runs launched the same kernels (same sources, in order) on the same device: timing them is an A/A test."""
+  ka, kb = a_run.get("kernels") or [], b_run.get("kernels") or []
+  return bool(ka) and a_run.get("device") == b_run.get("device") and [k.get("source") for k in ka] == [k.get("source") for k in kb]
+
+NOISY_SHARE = 0.25  # other processes using over a quarter of the machine's cores while a mode was timed: a noisy run
+def machine_load(runs:dict) -> dict:
+  """What the machine was doing while the modes were timed, from each process's record (run['machine']):
+  {'noisy' (None: not recorded), 'other_cpu' (the most cores other processes kept busy during one process), 'loadavg'
+  (the highest 1-minute load average seen), 'cpus', 'processes', 'rule'}."""
+  recs = [m for r in runs.values() for m in (r.get("machine") or []) if r.get("status") == "ok" and "failed" not in m]
+  if not recs: return {"noisy": None, "other_cpu": None, "loadavg": None, "cpus": None, "processes": 0, "rule": ""}
+  cpus = max(m.get("cpus") or 1 for m in recs)
+  other = max(m.get("other_cpu") or 0.0 for m in recs)  # None where /proc is missing
+  load = max((v for m in recs for v in (m.get("loadavg") or []) if v is not None), default=0.0)
+  rule = f"noisy when other processes kept over {NOISY_SHARE:.0%} of the {cpus} cores busy, or the load average passed {cpus}"
+  return {"noisy": other > NOISY_SHARE * cpus or load > cpus, "other_cpu": other, "loadavg": load, "cpus": cpus,
+          "processes": len(recs), "rule": rule}
+
 # ***** speed *****
 
 def run_samples(run:dict) -> list[float] | None:
@@ -116,20 +205,27 @@ def bootstrap_ratio_interval(a:list[float], b:list[float], seed:int=0) -> tuple[
   lo, hi = np.quantile(ra / rb, [(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2])
   return float(lo), float(hi)
 
-def speed_pair(a_run:dict, b_run:dict) -> dict:
-  """A vs B: {'ratio' (median A / median B), 'verdict' faster|slower|within noise, 'p', 'interval', 'method'}."""
+def speed_pair(a_run:dict, b_run:dict, paired:bool=True) -> dict:
+  """A vs B: {'ratio' (A's time over B's), 'verdict' faster|slower|within noise, 'p', 'interval', 'method', and for
+  runs timed in several processes 'processes' [n A, n B] and 'paired'}. `paired`: both runs come from one comparison,
+  so their processes ran in the same rounds."""
   ka, kb = a_run["kernel_time_s"], b_run["kernel_time_s"]
+  ga, gb = process_medians(a_run), process_medians(b_run)
+  if ga and gb and len(ga) >= 2 and len(gb) >= 2:
+    t = process_t_interval(ga, gb, paired)
+    real = not t["interval"][0] <= 1.0 <= t["interval"][1]
+    return {**t, "verdict": ("faster" if t["ratio"] < 1 else "slower") if real else "within noise", "method": "processes"}
   ratio = ka["median"] / kb["median"] if kb["median"] > 0 else math.inf
   sa, sb = run_samples(a_run), run_samples(b_run)
   if sa and sb and len(sa) >= 3 and len(sb) >= 3:
     p, (lo, hi) = mann_whitney_p(sa, sb), bootstrap_ratio_interval(sa, sb)
     real = p < ALPHA and not lo <= 1.0 <= hi
     return {"ratio": ratio, "verdict": ("faster" if ratio < 1 else "slower") if real else "within noise", "p": p,
-            "interval": [lo, hi], "method": "mann-whitney+bootstrap"}
+            "interval": [lo, hi], "confidence": CONFIDENCE, "method": "one process per mode (within-process scatter only)"}
   # stored before samples were kept: only the ranges can say anything
   apart = ka["max"] < kb["min"] or kb["max"] < ka["min"]
   return {"ratio": ratio, "verdict": ("faster" if ratio < 1 else "slower") if apart else "within noise", "p": None,
-          "interval": None, "method": "min-max ranges (no samples stored)"}
+          "interval": None, "confidence": None, "method": "min-max ranges (no samples stored)"}
 
 # ***** whose kernels a mode ran: a fallback is never crowned *****
 
@@ -157,7 +253,8 @@ def verdict(comparison:dict) -> dict:
   """{'errors': {mode: error_verdict}, 'worst': the worst error verdict, 'fastest': mode or None (never one that ran
   another mode's kernels), 'fastest_is_clear': whether it beats every other candidate beyond noise, 'candidates': the modes that ran kernels
   of their own, 'borrowed': {mode:
-  whose kernels it ran}, 'speedups': [{a, b, ...speed_pair, label when a side fell back}], 'method'}."""
+  whose kernels it ran}, 'speedups': [{a, b, identical, ...speed_pair, label when a side fell back}], 'reference': the ratios
+  identical kernels showed (speed_pairs), 'machine': machine_load, 'method'}."""
   spec, runs = comparison["spec"], comparison["runs"]
   base = runs.get("baseline")
   base_err = base.get("max_rel_err") if base and base.get("status") == "ok" else None
@@ -167,13 +264,34 @@ def verdict(comparison:dict) -> dict:
   timed = {m: r for m, r in runs.items() if r.get("status") == "ok" and r.get("kernel_time_s")}
   borrowed = {m: o for m, r in timed.items() if (o:=borrowed_from(m, r))}
   pairs = comparison.get("verdict_pairs") or PAIRS  # two stored comparisons side by side pair each mode with itself
-  speedups = label_fallbacks([{"a": a, "b": b, **speed_pair(timed[a], timed[b])} for a, b in pairs if a in timed and b in timed], runs)
+  speedups, reference = speed_pairs(timed, [(a, b) for a, b in pairs if a in timed and b in timed])
+  speedups = label_fallbacks(speedups, runs)
   candidates = {m: r for m, r in timed.items() if m not in borrowed}
   fastest = min(candidates, key=lambda m: candidates[m]["kernel_time_s"]["median"]) if candidates else None
-  clear = fastest is not None and len(candidates) > 1 and \
-          all(speed_pair(candidates[fastest], candidates[m])["verdict"] == "faster" for m in candidates if m != fastest)
+  versus = speed_pairs(candidates, [(fastest, m) for m in candidates if m != fastest], reference)[0] if fastest is not None else []
+  clear = fastest is not None and len(candidates) > 1 and all(s["verdict"] == "faster" for s in versus)
+  legacy = any(s["method"] != "processes" for s in speedups)
   return {"errors": errors, "worst": worst, "fastest": fastest, "fastest_is_clear": clear, "candidates": list(candidates),
-          "borrowed": borrowed, "speedups": speedups, "method": METHOD}
+          "borrowed": borrowed, "speedups": speedups, "reference": reference, "machine": machine_load(runs),
+          "method": LEGACY_METHOD if legacy else METHOD}
+
+def speed_pairs(timed:dict, pairs:list[tuple[str, str]], reference:list[float]|None=None) -> tuple[list[dict], list[float] | None]:
+  """Each pair's speed_pair, with pairs of identical kernels marked 'same kernels' and used as the noise reference:
+  ([{a, b, identical, ...speed_pair}], the reference band [lo, hi] of ratios identical kernels showed (with `reference`,
+  one found before), or None). A pair of different kernels is faster or slower only when its whole interval lies beyond
+  that band."""
+  out = []
+  for a, b in pairs:
+    s = {"a": a, "b": b, "identical": same_kernels(timed[a], timed[b]),
+         **speed_pair(timed[a], timed[b], paired=timed[a].get("comparison") == timed[b].get("comparison"))}
+    out.append(s)
+  refs = [s["interval"] for s in out if s["identical"] and s["interval"]] + ([reference] if reference else [])
+  band = [min(1.0, *(lo for lo, _ in refs)), max(1.0, *(hi for _, hi in refs))] if refs else None
+  for s in out:
+    if s["identical"]: s["verdict"] = "same kernels"
+    elif band and s["interval"] and s["verdict"] != "within noise" and not (s["interval"][1] < band[0] or s["interval"][0] > band[1]):
+      s["verdict"], s["within_reference"] = "within noise", True  # real by its own test, but identical kernels differ as much
+  return out, band
 
 def summary_line(v:dict) -> str:
   """One line for the CLI: fastest mode, each speed-up with its noise verdict (or why it is n/a), the worst error verdict."""
@@ -182,6 +300,8 @@ def summary_line(v:dict) -> str:
   if v["borrowed"]: parts.append(", ".join(v["borrowed"]) + " ran baseline's kernel (did not fire)")
   for s in v["speedups"]: parts.append(f"{s['a']}/{s['b']} n/a ({s['label']})" if s.get("label") else f"{s['a']}/{s['b']} {s['ratio']:.2f}× ({s['verdict']})")
   parts.append("errors: " + ", ".join(f"{m} {e['verdict']}" for m, e in v["errors"].items()))
+  if (load:=v.get("machine") or {}).get("noisy"):
+    parts.append(f"noisy run: other processes kept up to {load['other_cpu']:.1f} of {load['cpus']} cores busy, load average up to {load['loadavg']:.1f}")
   return "verdict: " + "; ".join(parts)
 
 def outcome(comparison:dict, request:dict) -> dict:
