@@ -1,6 +1,8 @@
 """The child process: one (spec, mode, device) from a cold start. Reads a request (JSON) on stdin and writes
 JSON lines on its original stdout: {"phase": ...} as it goes, then {"result": RunResult}. Everything else tinygrad
-or a compiler prints goes to stderr, so the protocol stays clean. Run as `python -m wino_core.child`."""
+or a compiler prints goes to stderr, so the protocol stays clean. Run as `python -m wino_core.child`.
+A request with "save_program" also pickles the compiled kernels there; one with "time_program" is a timing-only
+process: it loads such a file, gives the kernels the same inputs and only times them (no compile, check or graphs)."""
 from __future__ import annotations
 import contextlib, json, os, statistics, sys, time, traceback
 
@@ -58,7 +60,8 @@ def run(req:dict, out) -> dict:
   """A column's context variables (+NAME=VALUE) hold for the whole run: inputs, schedule, compile, timing."""
   from wino_core.spec import parse_spec
   from wino_core.tinygrad_compat import column_context
-  with column_context(req.get("vars") or {}), bfloat16_support(parse_spec(req["spec"]), req["device"]): return _run(req, out)
+  with column_context(req.get("vars") or {}), bfloat16_support(parse_spec(req["spec"]), req["device"]):
+    return (time_saved if req.get("time_program") else _run)(req, out)
 
 def _run(req:dict, out) -> dict:
   from wino_core.spec import parse_spec
@@ -77,6 +80,7 @@ def _run(req:dict, out) -> dict:
   from wino_core.capture import CompilerClock, BufferTable
   from wino_core.reference import conv2d_reference, max_errors
   from wino_core.tinygrad_compat import pipeline
+  from wino_core.machine import LoadWatch
   pipe = pipeline()  # what this tinygrad has for capturing, compiling and timing a schedule
   version = getattr(tinygrad, "__version__", None) or _dist_version()
   base = dict(mode=mode, device=device, tinygrad=version)
@@ -119,15 +123,11 @@ def _run(req:dict, out) -> dict:
 
   emit(out, phase="timing")
   calls = pipe.calls(compiled)
-  timers = [pipe.timer(c, var_vals) for c in calls]
-  for _ in range(warmup):
-    for t in timers: next(t)
-  per_kernel: list[list[float]] = [[] for _ in calls]
-  sums = []
-  for _ in range(repeat):
-    run_times = [next(t) for t in timers]
-    for k, tm in enumerate(run_times): per_kernel[k].append(tm)
-    sums.append(sum(run_times))
+  watch = LoadWatch()
+  watch.settle()
+  per_kernel, sums = time_kernels(pipe.timer, calls, var_vals, warmup, repeat)
+  machine = watch.record()
+  if req.get("save_program"): save_program(req["save_program"], compiled, var_vals, {"x": x, "w": w, **({"b": b} if b is not None else {})})
 
   buf = pipe.buffer
   buffers = BufferTable({buf(x): "x", buf(w): "w", buf(result_t): "out", **({buf(b): "w"} if b is not None else {})})
@@ -148,7 +148,55 @@ def _run(req:dict, out) -> dict:
                    search=search.to_dict(),
                    first_run_s=first_run, kernel_time_s=_summary(sums) if sums else None,
                    max_abs_err=abs_err, max_rel_err=rel_err, winograd=winograd, precision=pipe.precision(calls, buffers),
-                   graphs=graphs, **base).to_dict()
+                   graphs=graphs, machine=[machine], **base).to_dict()
+
+def time_kernels(timer, calls, var_vals, warmup:int, repeat:int) -> tuple[list[list[float]], list[float]]:
+  """Each kernel's time in each of `repeat` runs (after `warmup` runs that are not kept), and each run's total.
+  `timer(call, var_vals)`: that kernel's times, one per next()."""
+  timers = [timer(c, var_vals) for c in calls]
+  for _ in range(warmup):
+    for t in timers: next(t)
+  per_kernel: list[list[float]] = [[] for _ in calls]
+  sums = []
+  for _ in range(repeat):
+    run_times = [next(t) for t in timers]
+    for k, tm in enumerate(run_times): per_kernel[k].append(tm)
+    sums.append(sum(run_times))
+  return per_kernel, sums
+
+def save_program(path:str, compiled, var_vals, inputs:dict):
+  """The compiled kernels (tinygrad UOps pickle: programs with their binaries, and the buffers they use) and which
+  buffers are the conv's inputs, for timing-only processes. A tinygrad whose compiled kernels do not pickle (the 0.11
+  era's ExecItems) saves nothing: the parent then times that mode in this one process."""
+  import pickle
+  try:
+    with open(path, "wb") as f: pickle.dump((compiled, var_vals, {k: t.uop.base for k, t in inputs.items()}), f)
+  except Exception:
+    traceback.print_exc()
+    if os.path.exists(path): os.remove(path)
+
+def time_saved(req:dict, out) -> dict:
+  """A timing-only process: the kernels another process compiled and saved, loaded, given the same inputs, run once
+  (as the first process's check did), then timed as it timed them."""
+  import pickle
+  from wino_core.spec import parse_spec
+  from wino_core.result import RunResult
+  from wino_core.machine import LoadWatch
+  from wino_core.tinygrad_compat import pipeline
+  spec, mode, device, pipe = parse_spec(req["spec"]), req["mode"], req["device"], pipeline()
+  from tinygrad import Device
+  with open(req["time_program"], "rb") as f: compiled, var_vals, inputs = pickle.load(f)
+  for name, arr in zip(("x", "w", "b"), make_inputs(spec)):  # the first process's inputs, made the same way
+    if arr is not None and name in inputs: inputs[name].buffer.ensure_allocated().copy_from(input_tensor(spec, arr, device).uop.base.buffer)
+  emit(out, phase="timing")
+  pipe.run(compiled, var_vals)
+  Device[device].synchronize()
+  calls = pipe.calls(compiled)
+  watch = LoadWatch()
+  watch.settle()
+  per_kernel, sums = time_kernels(pipe.timer, calls, var_vals, int(req.get("warmup", 2)), int(req.get("repeat", 10)))
+  return RunResult(status="ok", mode=mode, device=device, kernels=[{"time_s": _summary(ts)} for ts in per_kernel],
+                   kernel_time_s=_summary(sums), machine=[watch.record()]).to_dict()
 
 def flag_report(spec, kernels:list[dict], variables:dict[str, str]) -> dict:
   """Did a column's flags (a pull request's rule behind WINO=1, WINO_GRAPH=1, ...) change the conv? Read off what

@@ -27,6 +27,7 @@ class RunResult:
   winograd: dict[str, Any] | None = None                         # NEW's report: fired, reason, rewrites
   precision: dict[str, Any] | None = None                        # dtypes of input, intermediates, output; emulated ones
   graphs: dict[str, Any] | None = None                           # kernel graph, per-kernel ASTs, NEW before/after
+  machine: list[dict[str, Any]] = field(default_factory=list)    # per timing process: how busy the machine was (wino_core/machine.py)
 
   def __post_init__(self):
     assert self.status in STATUSES, f"unknown status {self.status!r}"
