@@ -265,12 +265,13 @@ def plotly_js_path() -> str:
 
 def two_comparisons(cx:dict, cy:dict) -> dict:
   """Two stored comparisons of one spec as one comparison whose columns are mode@A and mode@B (A the older), so the
-  result page's kernels, diff, charts and graphs work on them unchanged; the verdict pairs each mode with itself."""
+  result page's kernels, diff, charts and graphs work on them unchanged; the verdict pairs each mode with itself, unpaired
+  (`comparison`: their processes ran in different rounds), and pairs whose kernels are identical are its noise reference."""
   if cx["spec"] != cy["spec"]:
     raise ValueError(f"{cx['id']} and {cy['id']} are different convs ({parse_spec(cx['spec']).describe()} vs "
                      f"{parse_spec(cy['spec']).describe()}): only comparisons of the same spec can be put side by side")
   (a, b) = sorted((cx, cy), key=lambda c: c["created"])
-  runs = {f"{m}@{tag}": {**r, "device": r.get("device") or c["device"], "tinygrad": r.get("tinygrad") or c["tinygrad"]}
+  runs = {f"{m}@{tag}": {**r, "device": r.get("device") or c["device"], "tinygrad": r.get("tinygrad") or c["tinygrad"], "comparison": tag}
           for tag, c in (("A", a), ("B", b)) for m, r in c["runs"].items()}
   common = [m for m in a["runs"] if m in b["runs"]]
   return {"id": f"{a['id']} vs {b['id']}", "spec": a["spec"], "device": a["device"], "tinygrad": a["tinygrad"], "runs": runs,

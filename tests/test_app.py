@@ -7,7 +7,7 @@ SMALL = {"batch": 1, "cin": 2, "cout": 3, "h": 7, "w": 7, "padding": 1}
 
 @pytest.fixture()
 def app(tmp_path):
-  return create_app({"DATABASE": str(tmp_path / "db.sqlite3"), "TESTING": True})
+  return create_app({"DATABASE": str(tmp_path / "db.sqlite3"), "TESTING": True, "TIMING_PROCESSES": 2})
 
 @pytest.fixture()
 def client(app): return app.test_client()
@@ -233,6 +233,23 @@ def test_a_row_stored_before_the_outcome_column_still_opens_and_lists(tmp_path):
   assert row["outcome"]["worst"] == "correct" and row["outcome"]["fastest"] == "baseline"
   assert store.get_comparison("00000000000000ab")["runs"]["baseline"]["kernel_time_s"]["median"] == 1e-3
 
+def test_a_busy_machine_shows_a_noisy_run_and_keeps_it_in_the_json(app, client):
+  from wino_core.result import RunResult
+  from wino_core.verdict import METHOD
+  from wino_core.spec import parse_spec
+  def stored(cid, other_cpu):
+    times = {"min": 1e-3, "median": 1e-3, "max": 1e-3, "samples": [1e-3] * 4, "processes": [[1e-3] * 2] * 2, "rounds": [0, 1]}
+    machine = [{"round": r, "other_cpu": other_cpu, "loadavg": [0.5, 0.5], "cpus": 2, "wall_s": 0.3} for r in (0, 1)]
+    run = RunResult(mode="baseline", status="ok", kernel_time_s=times, max_rel_err=1e-7, machine=machine).to_dict()
+    spec = parse_spec(SMALL).to_dict()
+    app.extensions["wino"]["store"].put_comparison(cid, {"repeat": 2}, {"spec": spec, "device": "CPU", "tinygrad": "0.14.0", "runs": {"baseline": run}})
+  stored("00000000000000b1", 1.5)
+  stored("00000000000000b2", 0.1)
+  busy, quiet = (client.get(f"/c/{cid}").get_data(as_text=True) for cid in ("00000000000000b1", "00000000000000b2"))
+  assert 'id="noisy-run"' in busy and "1.5 of the machine's 2 cores" in busy and 'id="noisy-run"' not in quiet
+  j = client.get("/c/00000000000000b1.json").get_json()
+  assert j["verdict"]["machine"]["noisy"] and j["runs"]["baseline"]["machine"][0]["other_cpu"] == 1.5 and j["verdict"]["method"] == METHOD
+
 def test_compare_these_two(client):
   body = {"spec": {**SMALL, "seed": 21}, "modes": ["baseline", "old"], "device": "CPU", "repeat": 3}
   ids = []
@@ -243,6 +260,8 @@ def test_compare_these_two(client):
   html = client.get(f"/two?id={ids[0]}&id={ids[1]}").get_data(as_text=True)
   assert 'id="two"' in html and "old@A · CPU" in html and "old@B · CPU" in html and ", a re-run" in html
   assert 'data-pair="old@B/old@A"' in html and 'data-pair="baseline@B/baseline@A"' in html
+  # a re-run compiles the same kernels: each pair is an A/A pair, never a win, and the page's noise reference
+  assert html.count('class="speedup verdict-same-kernels"') == 2 and 'id="noise-reference"' in html and "faster</b>" not in html
   assert 'id="diff-table"' in html and 'id="rerun"' not in html
   other = client.post("/api/compare", json={**body, "spec": {**SMALL, "seed": 22}}).get_json()
   wait_done(client, other["status_url"])

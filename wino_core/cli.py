@@ -21,6 +21,7 @@ def _compare_args(p:argparse.ArgumentParser):
   p.add_argument("--device", default=None, help="default: tinygrad's default device")
   p.add_argument("--repeat", default=10, type=int, help="timed runs per kernel after warm-up (default 10)")
   p.add_argument("--timeout", default=None, type=float, metavar="S", help="wall-clock limit per mode")
+  p.add_argument("--processes", default=None, type=int, metavar="N", help="fresh processes each mode is timed in, interleaved (default 5)")
   p.add_argument("--force-new", action="store_true", help="NEW skips its cost model (rewrites convs it would leave alone)")
   g = p.add_mutually_exclusive_group()
   g.add_argument("--beam", type=int, default=0, metavar="N", help="tinygrad's BEAM=N search for every kernel (N in 1..4); results cached")
@@ -33,11 +34,13 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 MIN_TOKEN = 12
 
 def run_settings(a, envs_home:str|None=None):
-  """compare's and sweep's --timeout, --search-budget, --search-cache as the RunSettings every run path takes."""
+  """compare's and sweep's --timeout, --processes, --search-budget, --search-cache as the RunSettings every run path takes."""
   from wino_core.run import RunSettings
   from wino_core.search import user_cache_path
-  return RunSettings(**({"timeout_s": a.timeout} if a.timeout else {}), search_budget_s=a.search_budget,
-                     search_cache=a.search_cache or user_cache_path(), envs_home=envs_home)
+  from wino_core.spec import SpecError
+  if a.processes is not None and not 1 <= a.processes <= 50: raise SpecError({"processes": f"must be in 1..50, got {a.processes}"})
+  return RunSettings(**({"timeout_s": a.timeout} if a.timeout else {}), **({"processes": a.processes} if a.processes else {}),
+                     search_budget_s=a.search_budget, search_cache=a.search_cache or user_cache_path(), envs_home=envs_home)
 
 def _fmt_s(x) -> str: return "-" if x is None else f"{x*1e3:.3f} ms" if x < 1 else f"{x:.2f} s"
 
@@ -72,12 +75,13 @@ def cmd_compare(a) -> int:
     if a.repeat < 1 or a.repeat > 1000: raise SpecError({"repeat": f"must be in 1..1000, got {a.repeat}"})
     device = a.device or default_device()
     check_device(spec, device)
+    settings = run_settings(a, home)
   except SpecError as e:
     print(f"wino-dash: error: {e}", file=sys.stderr)
     return 2
   progress = None if a.json else (lambda mode, phase: print(f"  {mode}: {phase}", file=sys.stderr, flush=True))
   req = CompareRequest(spec, tuple(modes), device, tinygrad_version(), a.repeat, 0, a.force_new, search, json.dumps(envs, sort_keys=True))
-  cmp = compare(req, run_settings(a, home), progress)
+  cmp = compare(req, settings, progress)
   from wino_core.verdict import summary_line, verdict
   v = verdict(cmp)
   if a.json: print(json.dumps({**cmp, "verdict": v}))
@@ -120,6 +124,7 @@ def cmd_sweep(a) -> int:
       raw["layers"] = open(a.layers).read() if os.path.isfile(a.layers) else a.layers.replace(";", "\n")
     req = parse_sweep(raw)
     layers = req.layer_table()
+    settings = run_settings(a)
   except SpecError as e:
     print(f"wino-dash: error: {e}", file=sys.stderr)
     return 2
@@ -128,7 +133,7 @@ def cmd_sweep(a) -> int:
   def progress(i:int, layer:dict, mode:str, phase:str):
     line = f"{_bar(i, len(layers))} {layer['names'][0]} · {mode}: {phase}"
     print(("\r" + line.ljust(78)) if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
-  rows = run_sweep(req, run_settings(a), progress)
+  rows = run_sweep(req, settings, progress)
   print(("\r" if tty else "") + _bar(len(layers), len(layers)).ljust(78 if tty else 0), file=sys.stderr)
   total = totals(rows, req.modes)
   if a.json:
@@ -295,6 +300,7 @@ def main(argv:list[str]|None=None) -> int:
   sw.add_argument("--device", default=None, help="default: tinygrad's default device")
   sw.add_argument("--repeat", default=10, type=int, help="timed runs per kernel after warm-up (default 10)")
   sw.add_argument("--timeout", default=None, type=float, metavar="S", help="wall-clock limit per mode and layer")
+  sw.add_argument("--processes", default=None, type=int, metavar="N", help="fresh processes each mode is timed in, interleaved (default 5)")
   sw.add_argument("--search-budget", type=float, default=600, metavar="S", help="the most one mode's BEAM search may take (default 600 s)")
   sw.add_argument("--search-cache", default=None, metavar="FILE", help="BEAM results (default: $WINO_DASH_SEARCH_CACHE, else ~/.cache/wino-dash)")
   sw.add_argument("--layers", default=None, metavar="FILE|TEXT", help="custom: a file, or 'name cin cout kernel stride padding size; ...'")

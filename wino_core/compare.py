@@ -1,12 +1,13 @@
 """A comparison: one spec run in several modes on one device, each mode in its own fresh process."""
 from __future__ import annotations
-import hashlib, json, re
+import hashlib, json, os, re, tempfile
 from dataclasses import dataclass
 from typing import Callable
 
 from wino_core.columns import available_envs, local_var_types, named_envs, parse_columns, split, variables, verdict_pairs
 from wino_core.devices import tinygrad_version
 from wino_core.result import MODES, RunResult, comparison_dict
+from wino_core.rounds import more_rounds
 from wino_core.run import RunSettings, run_mode
 from wino_core.search import HEURISTICS, Search, parse_search
 from wino_core.spec import Caps, ConvSpec, SpecError, parse_spec
@@ -83,21 +84,32 @@ def bounded_int(v, name:str, lo:int, hi:int) -> int:
 
 def compare(request:CompareRequest, settings:RunSettings=RunSettings(), on_progress:Callable[[str, str], None]|None=None) -> dict:
   """Run every column (`mode` or `mode@env`) of the request, one after another (never in parallel: they would skew
-  each other's times), as `settings` say (limits, search cache and budget, where the environments are registered).
+  each other's times), as `settings` say (limits, search cache and budget, where the environments are registered), then
+  time each again in `settings.processes - 1` rounds of timing-only processes (wino_core/rounds.py).
   The request's environment identities are those it was made with: a checkout that changed since then fails its
   columns rather than be reported under the old identity."""
   spec, device, envs = request.spec, request.device, request.envs
   runs: dict[str, RunResult] = {}
-  for column in request.modes:
-    mode, env_name = split(column)
-    if on_progress: on_progress(column, "starting")
-    env, problem = _environment(env_name, envs.get(env_name), settings.envs_home) if env_name else (None, None)
-    if problem: runs[column] = RunResult(mode=mode, status="error", message=problem, device=device, tinygrad=env_name)
-    else:
-      runs[column] = run_mode(spec, mode, device, settings=settings, repeat=request.repeat, force_new=request.force_new, search=request.search,
-                              variables=variables(column), on_phase=(lambda p, c=column: on_progress(c, p)) if on_progress else None, env=env)
-      if env_name: runs[column].tinygrad = env_name
-    if on_progress: on_progress(column, runs[column].status)
+  kw = lambda c: {"settings": settings, "repeat": request.repeat, "variables": variables(c),
+                  "on_phase": (lambda p: on_progress(c, p)) if on_progress else None}
+  with tempfile.TemporaryDirectory(prefix="wino-dash-programs-") as programs:
+    saved, env_of = lambda c: os.path.join(programs, f"{request.modes.index(c)}.pkl"), {}
+    for column in request.modes:
+      mode, env_name = split(column)
+      if on_progress: on_progress(column, "starting")
+      env, problem = _environment(env_name, envs.get(env_name), settings.envs_home) if env_name else (None, None)
+      if problem: runs[column] = RunResult(mode=mode, status="error", message=problem, device=device, tinygrad=env_name)
+      else:
+        runs[column] = run_mode(spec, mode, device, force_new=request.force_new, search=request.search, env=env,
+                                save_program=saved(column) if settings.processes > 1 else None, **kw(column))
+        env_of[column] = env
+        if env_name: runs[column].tinygrad = env_name
+      if on_progress: on_progress(column, runs[column].status)
+    # then the same kernels again in fresh timing-only processes, the columns interleaved round by round
+    def time_again(c:str) -> RunResult|None:
+      if not os.path.exists(saved(c)): return None  # its tinygrad could not save its kernels: one process only
+      return run_mode(spec, split(c)[0], device, env=env_of[c], time_program=saved(c), **{**kw(c), "on_phase": None})
+    more_rounds(runs, time_again, settings.processes, on_progress)
   from wino_core.devices import device_model
   cmp = {**comparison_dict(spec, device, tinygrad_version(), runs), "device_model": device_model(device)}
   if envs: cmp["tinygrad_envs"] = envs

@@ -8,6 +8,7 @@ from typing import Callable
 from wino_core.childenv import child_environ
 from wino_core.envs import PROJECT_ROOT
 from wino_core.result import RunResult
+from wino_core.rounds import DEFAULT_PROCESSES
 from wino_core.search import HEURISTICS, Search
 from wino_core.spec import ConvSpec
 
@@ -17,6 +18,7 @@ DEFAULT_MEMORY_MB = 8192
 CHILD_ENV = {"CACHELEVEL": "0", "PARALLEL": "0", "PYTHONUNBUFFERED": "1"}
 
 DEFAULT_SEARCH_BUDGET_S = 600.0
+TIMING_LIMIT_S = 120.0
 
 @dataclass(frozen=True)
 class RunSettings:
@@ -28,13 +30,18 @@ class RunSettings:
   search_budget_s: float = DEFAULT_SEARCH_BUDGET_S  # the most one mode's BEAM search may take
   parallel: int|None = None                 # compile processes a BEAM search uses; None: the cores here
   envs_home: str|None = None                # where the tinygrad environments that columns `mode@env` name are registered
+  processes: int = DEFAULT_PROCESSES        # fresh processes each mode is timed in (wino_core/rounds.py); 1: the first only
 
   def mode_limit_s(self, search:Search) -> float:
     """One mode's wall-clock limit: the run's own plus the search's budget."""
     return self.timeout_s + (self.search_budget_s if search.beam else 0)
+  @property
+  def timing_limit_s(self) -> float:
+    """A timing-only process's limit: it loads compiled kernels and times them, nothing else."""
+    return min(self.timeout_s, TIMING_LIMIT_S)
   def job_limit_s(self, modes, search:Search) -> float:
-    """A whole comparison's: every mode at its limit, one after another, plus start-up slack."""
-    return len(modes) * self.mode_limit_s(search) + 120
+    """A whole comparison's: every mode at its limit, one after another, then its timing-only processes, plus start-up slack."""
+    return len(modes) * (self.mode_limit_s(search) + (self.processes - 1) * self.timing_limit_s) + 120
   def to_dict(self) -> dict: return asdict(self)
   @classmethod
   def from_dict(cls, d:dict) -> RunSettings: return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
@@ -46,19 +53,21 @@ def pinned_pythonpath() -> str:
 
 def run_mode(spec:ConvSpec, mode:str, device:str, *, settings:RunSettings=RunSettings(), repeat:int=10, warmup:int=2,
              on_phase:Callable[[str], None]|None=None, force_new:bool=False, search:Search=HEURISTICS, fault:str|None=None,
-             env=None, variables:dict[str, str]|None=None) -> RunResult:
+             env=None, variables:dict[str, str]|None=None, save_program:str|None=None, time_program:str|None=None) -> RunResult:
   """`force_new` makes NEW skip its cost model. `search`: heuristics, BEAM=N (a phase of its own, within the settings'
   search budget, with their `parallel` compile processes; results kept in their search cache) or NOOPT. `fault` (crash,
   hang, oom, raise) makes the child fail on purpose: it exists for tests of this very handling. `env`: the tinygrad
   environment (wino_core.envs.Env) to run on, default the pinned tinygrad this process has. `variables`: tinygrad context
-  variables the child sets (a column's +NAME=VALUE), name -> value as text."""
+  variables the child sets (a column's +NAME=VALUE), name -> value as text. `save_program`: a file the child pickles its
+  compiled kernels to; `time_program`: such a file, which makes this a timing-only process (wino_core/rounds.py)."""
   memory_mb = settings.memory_mb
   # a checkout's BEAM results are not kept: its version string is its release's, so they would be reused for the release
   search_cache = None if env is not None and env.kind == "checkout" else settings.search_cache
   req = {"spec": spec.to_dict(), "mode": mode, "device": device, "repeat": repeat, "warmup": warmup, "force_new": force_new, "fault": fault,
          "search": search.to_dict(), "search_cache": search_cache, "search_budget_s": settings.search_budget_s,
-         "parallel": (os.cpu_count() or 1) if settings.parallel is None else settings.parallel, **({"vars": dict(variables)} if variables else {})}
-  timeout_s = settings.mode_limit_s(search)
+         "parallel": (os.cpu_count() or 1) if settings.parallel is None else settings.parallel, **({"vars": dict(variables)} if variables else {}),
+         **({"save_program": save_program} if save_program else {}), **({"time_program": time_program} if time_program else {})}
+  timeout_s = settings.timing_limit_s if time_program else settings.mode_limit_s(search)
   base = {"mode": mode, "device": device}
   # GPU runtimes reserve huge virtual address ranges: the address-space limit is only applied to CPU-side devices
   limit_memory = memory_mb is not None and device.split(":")[0] in ("CPU", "CLANG", "LLVM", "PYTHON")
