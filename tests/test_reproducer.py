@@ -21,7 +21,7 @@ def printed_modes(stdout:str) -> dict[str, dict]:
 @pytest.fixture(scope="module")
 def script_run(small_runs, tmp_path_factory):
   spec, _ = small_runs
-  text = reproducer_script(spec, ["baseline", "old"], "CPU")
+  text = reproducer_script(spec, ["baseline", "old"], "CPU", repeat=3, processes=2)
   return text, run_script(text, tmp_path_factory.mktemp("repro"))
 
 def test_runs_standalone_and_prints_what_run_mode_reports(script_run, small_runs):
@@ -35,6 +35,12 @@ def test_runs_standalone_and_prints_what_run_mode_reports(script_run, small_runs
     assert [o.count("Opt(") for o in printed["opts"]] == [len(k["opts"]) for k in runs[mode].kernels], "and the same opts"
     assert printed["count"] == len(printed["kernels"]) and printed["abs"] < 1e-4 and printed["rel"] < 1e-4
   assert len(modes["old"]["kernels"]) == 4
+
+def test_times_each_mode_in_interleaved_processes_and_prints_the_verdict(script_run):
+  _, p = script_run
+  last = p.stdout.splitlines()[-1]
+  assert re.fullmatch(r"verdict: old/baseline \d+\.\d\d× \((faster|slower|within noise)\)(; noisy run: .*)? \(timed in 2 processes per mode\)", last), last
+  assert "TIMES" not in p.stdout  # the processes' own protocol lines stay between them and main()
 
 def test_needs_only_tinygrad_numpy_and_the_standard_library(script_run):
   text, _ = script_run

@@ -4,20 +4,24 @@ from __future__ import annotations
 import ast, dataclasses, inspect
 from pathlib import Path
 
+from wino_core import verdict
 from wino_core.capture import LinearCapture, program_calls
-from wino_core.child import bfloat16_support, build_conv, input_tensor, make_inputs
-from wino_core.columns import split
+from wino_core.child import bfloat16_support, build_conv, input_tensor, make_inputs, time_kernels
+from wino_core.columns import split, verdict_pairs
+from wino_core.machine import LoadWatch, _loadavg, _ticks
 from wino_core.reference import conv2d_reference, max_errors
+from wino_core.rounds import DEFAULT_PROCESSES, summary
 from wino_core.spec import ConvSpec
+from wino_core.tinygrad_compat import linear_timer
 
 # the NEW rule, read when a script is written; it imports only tinygrad
 NEW_RULE_PATH = Path(__file__).with_name("winograd.py")
 
 _HEADER = '''from __future__ import annotations
-import argparse, contextlib, linecache, os, subprocess, sys, types
+import argparse, contextlib, functools, hashlib, json, linecache, math, os, pickle, statistics, subprocess, sys, tempfile, time, types
 from importlib.metadata import version
 from types import SimpleNamespace
-from typing import Iterator
+from typing import Callable, Iterator
 import numpy as np
 from tinygrad import Tensor
 from tinygrad.engine.realize import capturing, compile_linear, run_linear
@@ -34,12 +38,13 @@ _MAIN = '''def new_winograd():
 
 MODES = {"baseline": contextlib.nullcontext, "old": lambda: Context(WINO=1), "new": new_winograd}
 
-def run(mode:str, show_source:bool, variables:dict[str, str]):
+def run(mode:str, show_source:bool, variables:dict[str, str], save:str|None, time_file:str|None):
   # the column's tinygrad context variables (+NAME=VALUE), for the whole run
   with Context(**{k: int(v) if v.lstrip("-").isdigit() else v for k, v in variables.items()}), bfloat16_support(SPEC, DEVICE):
-    run_mode(mode, show_source)
+    if time_file: time_saved(time_file)
+    else: run_mode(mode, show_source, save)
 
-def run_mode(mode:str, show_source:bool):
+def run_mode(mode:str, show_source:bool, save:str|None=None):
   xn, wn, bn = make_inputs(SPEC)
   x, w = input_tensor(SPEC, xn, DEVICE), input_tensor(SPEC, wn, DEVICE)
   b = input_tensor(SPEC, bn, DEVICE) if bn is not None else None
@@ -59,6 +64,35 @@ def run_mode(mode:str, show_source:bool):
   ref = conv2d_reference(xn, wn, bn, SPEC.stride, SPEC.dilation, SPEC.padding, SPEC.groups)
   abs_err, rel_err = max_errors(out.numpy(), ref)
   print(f"  max abs error {abs_err:.3e}, max rel error {rel_err:.3e}")
+  sources = [hashlib.sha256(next(s.arg for s in prg.src if s.op is Ops.SOURCE).encode()).hexdigest() for prg in programs]
+  report_times(compiled, var_vals, sources)
+  if save:  # the compiled kernels, for the timing-only processes of the later rounds
+    with open(save, "wb") as f: pickle.dump((compiled, var_vals, {"x": x.uop.base, "w": w.uop.base, **({"b": b.uop.base} if b is not None else {})}, sources), f)
+
+def report_times(compiled, var_vals, sources:list[str]):
+  """Times the kernels as wino-dash does (warm-up, then REPEAT runs) and prints them on one line for main()."""
+  watch = LoadWatch()
+  watch.settle()
+  _, sums = time_kernels(linear_timer, program_calls(compiled), var_vals, 2, REPEAT)
+  print("TIMES " + json.dumps({"samples": sums, "machine": watch.record(), "sources": sources}), flush=True)
+
+def time_saved(path:str):
+  """A timing-only process: the kernels the mode's first process compiled, loaded, given the same inputs, timed."""
+  with open(path, "rb") as f: compiled, var_vals, inputs, sources = pickle.load(f)
+  for name, arr in zip(("x", "w", "b"), make_inputs(SPEC)):
+    if arr is not None and name in inputs: inputs[name].buffer.ensure_allocated().copy_from(input_tensor(SPEC, arr, DEVICE).uop.base.buffer)
+  run_linear(compiled, var_vals)
+  report_times(compiled, var_vals, sources)
+
+def verdict_line(runs:dict[str, dict]) -> str:
+  """wino-dash's speed verdict on the processes timed here: each pair's ratio with faster/slower/within noise."""
+  timed = {c: {**r, "kernel_time_s": summary(r["groups"], r["rounds"])} for c, r in runs.items()}
+  speedups, _ = speed_pairs(timed, [(a, b) for a, b in VERDICT_PAIRS if a in timed and b in timed])
+  parts = [f"{s['a']}/{s['b']} {s['ratio']:.2f}× ({s['verdict']})" for s in speedups]
+  if (load:=machine_load(timed))["noisy"]:
+    parts.append(f"noisy run: other processes kept up to {load['other_cpu']:.1f} of {load['cpus']} cores busy, load average up to {load['loadavg']:.1f}")
+  counts = "/".join(map(str, sorted({len(r["groups"]) for r in runs.values()})))
+  return "verdict: " + "; ".join(parts or ["nothing to compare"]) + (f" (timed in {counts} processes per mode)" if counts else "")
 
 def how_to_get(name:str) -> str:
   e = TINYGRADS[name]
@@ -73,6 +107,9 @@ def main() -> int:
   p.add_argument("--source", action="store_true", help="print each kernel's generated source")
   p.add_argument("--mode", choices=list(MODES), help="run this one mode in this process")
   p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a tinygrad context variable for --mode's run")
+  p.add_argument("--processes", type=int, default=PROCESSES, help=f"fresh processes each mode is timed in, interleaved (default {PROCESSES})")
+  p.add_argument("--save", help=argparse.SUPPRESS)  # with --mode: pickle the compiled kernels here
+  p.add_argument("--time", help=argparse.SUPPRESS)  # with --mode: only time the kernels pickled here
   p.add_argument("--tinygrad", action="append", default=[], metavar="NAME=PYTHON|CHECKOUT",
                  help="where a column's other tinygrad is: a Python that has it installed, or a checkout's directory")
   args = p.parse_args()
@@ -81,10 +118,10 @@ def main() -> int:
     print("== new: NEW is not available: this script was written without wino_core/winograd.py")
     return 0
   if args.mode:
-    run(args.mode, args.source, dict(v.split("=", 1) for v in args.set))
+    run(args.mode, args.source, dict(v.split("=", 1) for v in args.set), args.save, args.time)
     return 0
   print(f"tinygrad {version('tinygrad')}", flush=True)
-  failed = False
+  failed, launch, runs = False, {}, {}
   for column in RUN_MODES:
     head, *assigns = column.split("+")  # MODE[@TINYGRAD][+NAME=VALUE...]
     mode, _, env = head.partition("@")
@@ -97,9 +134,31 @@ def main() -> int:
       else: python = where[env]
       print(f"== {column}: on {where[env]}", flush=True)
     # a fresh process per mode: no schedule cache, compiled program or Context carries over from the mode before
-    cmd = [python, os.path.abspath(__file__), "--mode", mode, *(["--source"] if args.source else []), *(f"--set={a}" for a in assigns)]
-    if (rc:=subprocess.run(cmd, env={**os.environ, **extra_env}).returncode): print(f"== {column}: failed with exit code {rc}", flush=True)
-    failed |= rc != 0
+    launch[column] = ([python, os.path.abspath(__file__), "--mode", mode, *(f"--set={a}" for a in assigns)], {**os.environ, **extra_env})
+  def child(column:str, *extra:str, echo:bool=False) -> tuple[int, dict|None]:
+    """One process of a column: its exit code and TIMES line, the rest of its output echoed (the first process's) or dropped."""
+    cmd, env = launch[column]
+    proc, times = subprocess.Popen([*cmd, *extra], env=env, stdout=subprocess.PIPE, text=True), None
+    for line in proc.stdout:
+      if line.startswith("TIMES "): times = json.loads(line[6:])
+      elif echo: print(line, end="", flush=True)
+    if (rc:=proc.wait()): print(f"== {column}: failed with exit code {rc}", flush=True)
+    return rc, times if rc == 0 else None
+  # as wino-dash times them: each column's first process compiles, checks and times it; then rounds of timing-only
+  # processes of the same kernels, the columns in alternating order
+  with tempfile.TemporaryDirectory() as tmp:
+    saved = {c: os.path.join(tmp, f"{i}.pkl") for i, c in enumerate(launch)}
+    for column in launch:
+      rc, times = child(column, *(["--source"] if args.source else []), "--save", saved[column], echo=True)
+      failed |= rc != 0
+      if times: runs[column] = {"status": "ok", "device": DEVICE, "kernels": [{"source": s} for s in times["sources"]],
+                                "groups": [times["samples"]], "rounds": [0], "machine": [times["machine"]]}
+    columns = list(runs)
+    for rnd in range(1, args.processes):
+      for column in (columns[::-1] if rnd % 2 else columns):
+        if (times:=child(column, "--time", saved[column])[1]) is None: continue
+        runs[column]["groups"].append(times["samples"]); runs[column]["rounds"].append(rnd); runs[column]["machine"].append(times["machine"])
+  print(verdict_line(runs), flush=True)
   return int(failed)
 
 if __name__ == "__main__": sys.exit(main())'''
@@ -122,23 +181,35 @@ def _spec_literal(spec:ConvSpec) -> str:
   derived = ", ".join(f"{name}={getattr(spec, name)!r}" for name, v in vars(ConvSpec).items() if isinstance(v, property))
   return f"SimpleNamespace({fields},\n                       {derived})"
 
+# the speed verdict, as the script runs it on the processes it times
+SPEED_CONSTANTS = ("ALPHA", "BOOTSTRAP_N", "CONFIDENCE", "PROCESS_CONFIDENCE", "NOISY_SHARE")
+SPEED_FUNCTIONS = ("process_medians", "process_t_interval", "t_two_sided_p", "t_quantile", "_betainc", "run_samples", "mann_whitney_p",
+                   "bootstrap_ratio_interval", "speed_pair", "speed_pairs", "same_kernels", "machine_load")
+
 def reproducer_script(spec:ConvSpec, modes:list[str], device:str, force_new:bool=False, search:dict|None=None,
-                      tinygrads:dict[str, dict]|None=None) -> str:
+                      tinygrads:dict[str, dict]|None=None, repeat:int=10, processes:int=DEFAULT_PROCESSES) -> str:
   """The script's text. Run as `python repro.py [--source]`: each mode runs in a fresh process and prints its kernels'
   names, their count and the largest error against a float64 numpy reference; --source adds the generated code.
   `modes` are columns (`mode@env` on another tinygrad, `+NAME=VALUE` a context variable set in its run); `tinygrads`: those environments' identities (which release, or
-  which checkout at which commit), so the script says what each such column needs."""
+  which checkout at which commit), so the script says what each such column needs. `repeat` and `processes`: how the
+  comparison timed each mode (the runs per process, the processes per mode); the script times them so and prints the verdict."""
   new_rule = NEW_RULE_PATH.read_text() if any(split(m)[0] == "new" for m in modes) and NEW_RULE_PATH.exists() else None
   others = "".join(f"\nColumn(s) @{n} need {'the checkout ' + repr(n) if e.get('kind') == 'checkout' else 'tinygrad ' + str(e.get('version'))}: "
                    f"--tinygrad {n}=PYTHON|CHECKOUT (--help)." for n, e in (tinygrads or {}).items())
   doc = (f'"""wino-dash reproducer: {spec.describe()}, on {device}, modes {", ".join(modes)}.\n'
          f"Needs only tinygrad==0.14.0 and numpy: python <this file> [--source]. Each mode runs in a fresh process and\n"
-         f"prints the kernels tinygrad generates and the largest error against a float64 numpy reference.\n"
+         f"prints the kernels tinygrad generates and the largest error against a float64 numpy reference; then each is\n"
+         f"timed again in timing-only processes, interleaved as wino-dash does, and the last line is the speed verdict.\n"
          f'The functions under a "# wino_core/..." line are wino-dash\'s own, copied verbatim.{others}"""')
   parts = [doc + "\n" + _HEADER,
            f"SPEC = {_spec_literal(spec)}\nDEVICE = {device!r}\nRUN_MODES = {list(modes)!r}\nTINYGRADS = {dict(tinygrads or {})!r}\nFORCE_NEW = {force_new!r}  # NEW skips its cost model\n"
            f"SEARCH = {dict(search or {})!r}  # {{}}: tinygrad's heuristics; {{'beam': N}}: BEAM=N; {{'noopt': True}}: NOOPT",
            _embedded(make_inputs, input_tensor, bfloat16_support, build_conv, conv2d_reference, max_errors, LinearCapture, program_calls),
+           f"REPEAT = {repeat!r}  # timed runs per process, after 2 warm-up runs\nPROCESSES = {processes!r}  # fresh processes per mode\n"
+           f"VERDICT_PAIRS = {[tuple(p) for p in (verdict_pairs(list(modes)) or verdict.PAIRS)]!r}",
+           _embedded(time_kernels, linear_timer, _ticks, _loadavg, LoadWatch, summary),
+           "# wino_core/verdict.py\n" + "\n".join(f"{n} = {getattr(verdict, n)!r}" for n in SPEED_CONSTANTS),
+           _embedded(*(getattr(verdict, n) for n in SPEED_FUNCTIONS)),
            "# wino_core/winograd.py, the NEW rule, verbatim\nNEW_RULE_SOURCE = " + (_literal(new_rule) if new_rule is not None else "None"),
            _MAIN]
   return "\n\n".join(parts) + "\n"

@@ -54,13 +54,7 @@ class LinearPipeline:
   def calls(self, compiled):
     from wino_core.capture import program_calls
     return program_calls(compiled)
-  def timer(self, call, var_vals):
-    """Kernel times, one per next(): tinygrad 0.14's time_call is such a generator; 0.13's timed one call."""
-    from tinygrad.engine.realize import time_call
-    first = time_call(call, var_vals)
-    if not isinstance(first, float): yield from first
-    yield first
-    while True: yield time_call(call, var_vals)
+  def timer(self, call, var_vals): return linear_timer(call, var_vals)
   def buffer(self, t): return t.uop.buffer
   def describe(self, linear, calls, buffers, renderer) -> list[dict]:
     from wino_core.capture import describe_kernel, scheduled_calls
@@ -75,6 +69,14 @@ class LinearPipeline:
   def precision(self, calls, buffers):
     from wino_core.capture import precision
     return precision(calls, buffers)
+
+def linear_timer(call, var_vals):
+  """Kernel times, one per next(): tinygrad 0.14's time_call is such a generator; 0.13's timed one call."""
+  from tinygrad.engine.realize import time_call
+  first = time_call(call, var_vals)
+  if not isinstance(first, float): yield from first
+  yield first
+  while True: yield time_call(call, var_vals)
 
 class ScheduleItemPipeline:
   """tinygrad of the 0.11 era: Tensor.schedule_with_vars gives ScheduleItems, lower_schedule_item compiles one into an
