@@ -213,8 +213,11 @@ def flag_report(spec, kernels:list[dict], variables:dict[str, str]) -> dict:
   return {"fired": True, "reason": f"with {flags}: {said}: not the direct conv (transforms fused into other kernels)", "rewrites": []}
 
 def _dist_version() -> str:
-  from importlib.metadata import version
-  return version("tinygrad")
+  """The installed tinygrad's version; a checkout on PYTHONPATH (a 0.11-era one has no __version__) may have no package
+  metadata at all: then it is unknown here, and the parent names the column by its environment."""
+  from importlib.metadata import PackageNotFoundError, version
+  try: return version("tinygrad")
+  except PackageNotFoundError: return "unknown"
 
 def _inject(fault:str):
   """Faults on request, so the parent's handling of each can be tested for real."""
