@@ -251,9 +251,8 @@ def label_fallbacks(speedups:list[dict], runs:dict) -> list[dict]:
 
 def verdict(comparison:dict) -> dict:
   """{'errors': {mode: error_verdict}, 'worst': the worst error verdict, 'fastest': mode or None (never one that ran
-  another mode's kernels), 'fastest_is_clear': whether it beats every other candidate beyond noise, 'candidates': the modes that ran kernels
-  of their own, 'borrowed': {mode:
-  whose kernels it ran}, 'speedups': [{a, b, identical, ...speed_pair, label when a side fell back}], 'reference': the ratios
+  another mode's kernels), 'fastest_is_clear': whether it beats every other candidate beyond noise, 'candidates': the
+  modes that ran kernels of their own, 'borrowed': {mode: whose kernels it ran}, 'speedups': [{a, b, identical, ...speed_pair, label when a side fell back}], 'reference': the ratios
   identical kernels showed (speed_pairs), 'machine': machine_load, 'method'}."""
   spec, runs = comparison["spec"], comparison["runs"]
   base = runs.get("baseline")
