@@ -15,22 +15,22 @@ def test_a_custom_network_sweep_from_the_form(browser, server):  # noqa: F811
   errors = page_errors(p)
   p.goto(server.url + "/sweep")
   p.select_option("#f-model", "custom")
-  p.fill("#f-layers", "stem 2 3 3 1 1 7\nblock 3 3 3 1 1 7\nblock2 3 3 3 1 1 7")
+  p.fill("#f-layers", "stem 2 3 3 1 1 7\nblock 8 8 3 1 1 12\nblock2 8 8 3 1 1 12")
   p.fill("#f-batch", "1")
   p.click("#submit")
   p.wait_for_url(re.compile(r"/s/[0-9a-f]{16}$"))
-  p.wait_for_selector("#sweep-state.state-done", timeout=180_000)  # the page reloads itself as layers finish
+  p.wait_for_selector("#sweep-state.state-done", timeout=420_000)  # the page reloads itself as layers finish (minutes on a loaded CPU)
   rows = p.locator("table.sweep-layers tbody tr")
   assert rows.count() == 2
   assert rows.nth(1).locator("td.names").inner_text() == "block, block2" and rows.nth(1).locator("td").nth(2).inner_text() == "2"
   for m in ("baseline", "old"):
     assert p.locator(f'#totals tr[data-mode="{m}"] td.total').inner_text().endswith("ms")
   assert "OLD/baseline" in p.locator("#speedups").inner_text()
-  # NEW leaves convs this small to the direct conv (its cost model): NEW/base is baseline's kernel timed twice, n/a;
-  # NEW/OLD says its noise verdict beside the ratio
-  for r in range(2):
-    assert rows.nth(r).locator('td[data-ratio="new_base"]').inner_text() == "n/a"
-    assert rows.nth(r).locator('td[data-ratio="new_old"] .speed').inner_text() in ("faster", "slower", "within noise")
+  # NEW leaves the stem, too small, to the direct conv (its cost model): its ratios time baseline's kernel, n/a; on the
+  # blocks it fires, and each ratio says its noise verdict
+  for k in ("new_old", "new_base"):
+    assert rows.nth(0).locator(f'td[data-ratio="{k}"]').inner_text() == "n/a"
+    assert rows.nth(1).locator(f'td[data-ratio="{k}"] .speed').inner_text() in ("faster", "slower", "within noise")
   p.wait_for_selector("#chart-sweep .main-svg")
   href = rows.nth(0).locator("a.layer-link").get_attribute("href")
   rows.nth(0).locator("a.layer-link").click()

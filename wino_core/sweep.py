@@ -137,21 +137,15 @@ def layer_row(layer:dict, comparison:dict|None) -> dict:
     row["new"] = "failed" if new["status"] not in ("ok", "not_applicable") else "fired" if wino.get("fired") else \
                  "does not apply" if new["status"] == "not_applicable" or reason.startswith("NEW does not apply") else "fell back"
     row["why"] = "" if wino.get("fired") else (wino.get("reason") or new.get("message") or "")
-  row["worst"] = verdict(comparison)["worst"]
+  v = verdict(comparison)
+  row["worst"] = v["worst"]
   t = row["time_s"]
   row["new_old"] = t["new"] / t["old"] if "new" in t and t.get("old") else None
   row["new_base"] = t["new"] / t["baseline"] if "new" in t and t.get("baseline") else None
-  row["verdicts"] = {k: _speed_verdict(runs, a, b) for k, a, b in (("new_old", "new", "old"), ("new_base", "new", "baseline"))}
+  # each ratio's verdict as the comparison's page says it: faster / slower / within noise, or n/a with why (NEW fell back)
+  pairs = {(s["a"], s["b"]): {"verdict": s["verdict"], "label": s.get("label")} for s in v["speedups"]}
+  row["verdicts"] = {k: pairs.get((a, b)) for k, a, b in (("new_old", "new", "old"), ("new_base", "new", "baseline"))}
   return row
-
-def _speed_verdict(runs:dict, a:str, b:str) -> str|None:
-  """a vs b: faster / slower / within noise (the comparison's own noise test), or n/a where both ran the direct conv,
-  baseline's kernel (NEW or OLD left the conv alone): their ratio is one kernel timed twice."""
-  from wino_core.verdict import ran_winograd, speed_pair
-  ra, rb = runs.get(a) or {}, runs.get(b) or {}
-  if not (ra.get("status") == rb.get("status") == "ok" and ra.get("kernel_time_s") and rb.get("kernel_time_s")): return None
-  if not ran_winograd(a, ra) and not ran_winograd(b, rb): return "n/a"
-  return speed_pair(ra, rb)["verdict"]
 
 def totals(rows:list[dict], modes) -> dict:
   """The network's conv time per mode (each distinct conv times its multiplicity), complete only where every layer

@@ -1,4 +1,5 @@
-// History pane: "compare these two" puts two comparisons side by side, so it is enabled at exactly two ticked.
+// History pane: "compare these two" puts two comparisons side by side, so it is enabled at exactly two ticked (the
+// server still says so to a link with another number of ids).
 (function () {
   const form = document.getElementById("compare-two"), go = document.getElementById("compare-two-go");
   if (!form || !go) return;
