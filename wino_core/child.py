@@ -126,7 +126,7 @@ def _run(req:dict, out) -> dict:
   watch = LoadWatch()
   watch.settle()
   per_kernel, sums = time_kernels(pipe.timer, calls, var_vals, warmup, repeat)
-  machine = watch.record()
+  machine = watch.record(device)
   if req.get("save_program"): save_program(req["save_program"], compiled, var_vals, {"x": x, "w": w, **({"b": b} if b is not None else {})})
 
   buf = pipe.buffer
@@ -196,7 +196,7 @@ def time_saved(req:dict, out) -> dict:
   watch.settle()
   per_kernel, sums = time_kernels(pipe.timer, calls, var_vals, int(req.get("warmup", 2)), int(req.get("repeat", 10)))
   return RunResult(status="ok", mode=mode, device=device, kernels=[{"time_s": _summary(ts)} for ts in per_kernel],
-                   kernel_time_s=_summary(sums), machine=[watch.record()]).to_dict()
+                   kernel_time_s=_summary(sums), machine=[watch.record(device)]).to_dict()
 
 def flag_report(spec, kernels:list[dict], variables:dict[str, str]) -> dict:
   """Did a column's flags (a pull request's rule behind WINO=1, WINO_GRAPH=1, ...) change the conv? Read off what

@@ -1,7 +1,8 @@
 """What the machine was doing while a process timed kernels: the load average, and the CPU time that other processes
-used meanwhile (the whole machine's busy time in /proc/stat minus this process's own; Linux only, elsewhere None)."""
+used meanwhile (the whole machine's busy time in /proc/stat minus this process's own; Linux only, elsewhere None); on
+NVIDIA GPUs the SM clock right after the timed runs, as nvidia-smi reports it."""
 from __future__ import annotations
-import os, time
+import os, shutil, subprocess, time
 
 def _ticks() -> tuple[int, int] | None:
   """(busy clock ticks of the whole machine, this process's own: its threads, and children it waited for)."""
@@ -23,9 +24,22 @@ class LoadWatch:
     """Let at least min_s pass since the start, so the window is long enough for /proc's 10 ms ticks to mean something
     (a small conv's timed runs take a few ms); the process does nothing meanwhile."""
     if (left:=min_s - (time.monotonic() - self.t0)) > 0: time.sleep(left)
-  def record(self) -> dict:
+  def record(self, device:str="") -> dict:
+    """{'wall_s', 'other_cpu' (cores other processes kept busy, on average), 'loadavg' [before, after], 'cpus'}, and
+    'gpu_clocks' on an NVIDIA device."""
     wall, ticks, hz = time.monotonic() - self.t0, _ticks(), os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
     other = None
     if ticks is not None and self.ticks0 is not None and wall > 0:
       other = max(0.0, ((ticks[0] - self.ticks0[0]) - (ticks[1] - self.ticks0[1])) / hz / wall)
-    return {"wall_s": wall, "other_cpu": other, "loadavg": [self.load0, _loadavg()], "cpus": os.cpu_count() or 1}
+    clocks = gpu_clocks(device)
+    return {"wall_s": wall, "other_cpu": other, "loadavg": [self.load0, _loadavg()], "cpus": os.cpu_count() or 1,
+            **({"gpu_clocks": clocks} if clocks else {})}
+
+def gpu_clocks(device:str) -> list[dict] | None:
+  """Each visible NVIDIA GPU's SM clock and its maximum (MHz), for CUDA/NV devices where nvidia-smi is on PATH; else None."""
+  if device.split(":")[0] not in ("CUDA", "NV") or (smi:=shutil.which("nvidia-smi")) is None: return None
+  try: out = subprocess.run([smi, "--query-gpu=index,clocks.sm,clocks.max.sm", "--format=csv,noheader,nounits"],
+                            capture_output=True, text=True, timeout=5).stdout
+  except (OSError, subprocess.SubprocessError): return None
+  rows = [[v.strip() for v in line.split(",")] for line in out.splitlines() if line.count(",") == 2]
+  return [{"gpu": int(i), "sm_mhz": int(c), "max_sm_mhz": int(m)} for i, c, m in rows if i.isdigit() and c.isdigit() and m.isdigit()] or None

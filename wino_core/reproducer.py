@@ -8,7 +8,7 @@ from wino_core import verdict
 from wino_core.capture import LinearCapture, program_calls
 from wino_core.child import bfloat16_support, build_conv, input_tensor, make_inputs, time_kernels
 from wino_core.columns import split, verdict_pairs
-from wino_core.machine import LoadWatch, _loadavg, _ticks
+from wino_core.machine import LoadWatch, _loadavg, _ticks, gpu_clocks
 from wino_core.reference import conv2d_reference, max_errors
 from wino_core.rounds import DEFAULT_PROCESSES, summary
 from wino_core.spec import ConvSpec
@@ -18,7 +18,7 @@ from wino_core.tinygrad_compat import linear_timer
 NEW_RULE_PATH = Path(__file__).with_name("winograd.py")
 
 _HEADER = '''from __future__ import annotations
-import argparse, contextlib, functools, hashlib, json, linecache, math, os, pickle, statistics, subprocess, sys, tempfile, time, types
+import argparse, contextlib, functools, hashlib, json, linecache, math, os, pickle, shutil, statistics, subprocess, sys, tempfile, time, types
 from importlib.metadata import version
 from types import SimpleNamespace
 from typing import Callable, Iterator
@@ -74,7 +74,7 @@ def report_times(compiled, var_vals, sources:list[str]):
   watch = LoadWatch()
   watch.settle()
   _, sums = time_kernels(linear_timer, program_calls(compiled), var_vals, 2, REPEAT)
-  print("TIMES " + json.dumps({"samples": sums, "machine": watch.record(), "sources": sources}), flush=True)
+  print("TIMES " + json.dumps({"samples": sums, "machine": watch.record(DEVICE), "sources": sources}), flush=True)
 
 def time_saved(path:str):
   """A timing-only process: the kernels the mode's first process compiled, loaded, given the same inputs, timed."""
@@ -207,7 +207,7 @@ def reproducer_script(spec:ConvSpec, modes:list[str], device:str, force_new:bool
            _embedded(make_inputs, input_tensor, bfloat16_support, build_conv, conv2d_reference, max_errors, LinearCapture, program_calls),
            f"REPEAT = {repeat!r}  # timed runs per process, after 2 warm-up runs\nPROCESSES = {processes!r}  # fresh processes per mode\n"
            f"VERDICT_PAIRS = {[tuple(p) for p in (verdict_pairs(list(modes)) or verdict.PAIRS)]!r}",
-           _embedded(time_kernels, linear_timer, _ticks, _loadavg, LoadWatch, summary),
+           _embedded(time_kernels, linear_timer, _ticks, _loadavg, LoadWatch, gpu_clocks, summary),
            "# wino_core/verdict.py\n" + "\n".join(f"{n} = {getattr(verdict, n)!r}" for n in SPEED_CONSTANTS),
            _embedded(*(getattr(verdict, n) for n in SPEED_FUNCTIONS)),
            "# wino_core/winograd.py, the NEW rule, verbatim\nNEW_RULE_SOURCE = " + (_literal(new_rule) if new_rule is not None else "None"),
