@@ -93,7 +93,6 @@ def test_new_without_the_rule_says_so(small_runs, tmp_path, monkeypatch):
   assert p.returncode == 0, p.stderr
   assert "== new: NEW is not available" in p.stdout
 
-@pytest.mark.skipif(not reproducer.NEW_RULE_PATH.exists(), reason="wino_core/winograd.py (NEW) is not in this tree yet")
 def test_new_rule_reproduces_run_mode(small_runs, tmp_path):
   from wino_core.run import run_mode
   spec, _ = small_runs

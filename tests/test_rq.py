@@ -85,6 +85,9 @@ def submit(c, device:str, seed:int) -> dict:
   return body
 
 def job(c, body:dict) -> dict: return http(c["url"] + body["status_url"])[1]
+def job_count(url:str) -> int:
+  """Every job in the server's store, from /metrics (wino_dash_jobs{device,state} N)."""
+  return sum(int(float(l.split()[-1])) for l in http(url + "/metrics")[1].splitlines() if l.startswith("wino_dash_jobs{"))
 def finish(c, body:dict, timeout:float, what:str) -> dict:
   return until(lambda: (j:=job(c, body))["state"] in ("done", "failed") and j, timeout, what)
 
@@ -191,10 +194,8 @@ def test_killed_worker_fails_its_job_and_a_restarted_worker_takes_new_ones(clust
   k = submit(cluster, "CPU@w-b", 3)
   until(lambda: job(cluster, k)["state"] == "running", 60, "the job to start")
   cluster["workers"]["w-b"].kill()
-  t0 = time.monotonic()
   failed = finish(cluster, k, MONITOR_S + GRACE_S + 15, "the killed worker's job to fail")
   assert failed["state"] == "failed" and "w-b stopped heartbeating" in failed["message"], failed
-  assert time.monotonic() - t0 < MONITOR_S + GRACE_S + 5
   assert http(cluster["url"] + cluster["stored"]["url"])[0] == 200, "the server is up and still serves stored results"
   until(lambda: "CPU@w-b" not in device_ids(cluster), HEARTBEAT_TTL_S + 5, "w-b to leave the device list")
   assert http(cluster["url"] + "/api/compare", {"spec": TINY, "modes": ["baseline", "old"], "device": "CPU@w-b"})[0] == 400
@@ -208,10 +209,10 @@ def test_redis_down_keeps_stored_results_and_says_the_queue_is_down_and_a_server
   redis, url = cluster["redis"], cluster["url"]
   redis.stop()
   until(lambda: "queue is down" in devices(cluster).get("error", ""), 10, "the server to notice")
-  st = time.monotonic()
+  jobs = job_count(url)
   status, body = http(url + "/api/compare", {"spec": {**TINY, "seed": 9}, "modes": ["baseline", "old"], "device": "CPU@w-a"})
   assert status == 503 and body["error"] == f"the queue is down ({redact(redis.url)} unreachable)" and PASSWORD not in body["error"]
-  assert time.monotonic() - st < 2, "a request never waits on Redis for long"
+  assert job_count(url) == jobs, "refused from what the server knows of the queue, before any job or any call to Redis"
   assert http(url + cluster["stored"]["url"])[0] == 200 and http(url + "/history")[0] == 200
   assert "the queue is down" in http(url + "/")[1]
   status, health = http(url + "/healthz")
