@@ -16,6 +16,7 @@ class SweepRunner:
     self.store, self.runner, self.retry_s = store, runner, retry_s
     self.max_active, self.max_per_client = max_active, max_per_client
     self._wake, self._closed, self._lock = threading.Event(), threading.Event(), threading.Lock()
+    self._submit_lock = threading.Lock()  # the caps are counted and the sweep created as one step
     self._due: set[str] = set()                 # sweeps to advance on the next pass
     self._waiting: dict[str, set[str]] = {}     # job id -> the sweeps whose current layer it runs
     self._refused: set[str] = set()             # sweeps whose next layer the queue refused
@@ -30,7 +31,7 @@ class SweepRunner:
   def submit(self, req:SweepRequest, client:str) -> tuple[dict, bool]:
     """(sweep, new): the sweep stored under the request's id, queued now unless it was already there. Raises QueueFull
     when too many sweeps are active, in all or for this client (each holds a place in the job queue until it ends)."""
-    with self._lock:
+    with self._submit_lock:
       if (sweep:=self.store.get_sweep(req.id)) is not None: return sweep, False
       active = self.store.list_sweeps(limit=10_000, active=True)
       if len(active) >= self.max_active:
@@ -39,7 +40,7 @@ class SweepRunner:
         raise QueueFull(f"too many sweeps for you: {mine} of yours are queued or running, at most {self.max_per_client}; "
                         "wait for one to finish")
       sweep, new = self.store.create_sweep(req.id, req.to_dict(), req.layer_table(), client)
-      self._due.add(sweep["id"])
+    with self._lock: self._due.add(sweep["id"])
     self._wake.set()
     return sweep, new
 
