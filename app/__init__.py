@@ -7,7 +7,7 @@ DEFAULTS = {
   "DATABASE": None,             # default: <instance folder>/wino-dash.sqlite3
   "REPEAT": 10,                 # timed runs per kernel after warm-up
   "RUN_TIMEOUT_S": 300,         # wall-clock limit of one mode's child process
-  "TIMING_PROCESSES": 5,        # fresh processes each mode is timed in, interleaved (wino_core/rounds.py)
+  "TIMING_PROCESSES": None,     # fresh processes each mode is timed in, interleaved (wino_core/rounds.py); default 5
   "MAX_QUEUE": 20,              # queued + running jobs, all clients together
   "MAX_QUEUED_PER_CLIENT": 5,
   "MAX_SWEEP_LAYERS": 64,       # distinct convs (comparisons) one sweep may run
@@ -49,7 +49,8 @@ def create_app(config:dict|None=None) -> Flask:
   metrics = Metrics(store)
   from wino_core.run import RunSettings
   settings = RunSettings(timeout_s=app.config["RUN_TIMEOUT_S"], search_cache=app.config["SEARCH_CACHE"], search_budget_s=app.config["SEARCH_BUDGET_S"],
-                         parallel=app.config["SEARCH_PARALLEL"], envs_home=app.config["TINYGRAD_ENVS"], processes=app.config["TIMING_PROCESSES"])
+                         parallel=app.config["SEARCH_PARALLEL"], envs_home=app.config["TINYGRAD_ENVS"],
+                         **({"processes": app.config["TIMING_PROCESSES"]} if app.config["TIMING_PROCESSES"] else {}))
   limits = dict(max_queue=app.config["MAX_QUEUE"], max_per_client=app.config["MAX_QUEUED_PER_CLIENT"], settings=settings, metrics=metrics)
   if (runner:=app.config["RUNNER"]) is None and app.config["QUEUE"]:
     from app.rq_runner import RqRunner

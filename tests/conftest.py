@@ -2,6 +2,10 @@ import os
 import pytest
 from wino_core.spec import ConvSpec
 
+# every comparison the suite runs times each mode in 2 interleaved processes (5 by default): the rounds are exercised
+# everywhere without making the suite 2.5 times longer; tests of the rounds themselves ask for their own count
+os.environ.setdefault("WINO_DASH_TIMING_PROCESSES", "2")
+
 @pytest.fixture(scope="session")
 def small_specs() -> list[ConvSpec]:
   """Two small shapes that still exercise padding, odd sizes and cin != cout."""

@@ -7,7 +7,7 @@ SMALL = {"batch": 1, "cin": 2, "cout": 3, "h": 7, "w": 7, "padding": 1}
 
 @pytest.fixture()
 def app(tmp_path):
-  return create_app({"DATABASE": str(tmp_path / "db.sqlite3"), "TESTING": True, "TIMING_PROCESSES": 2})
+  return create_app({"DATABASE": str(tmp_path / "db.sqlite3"), "TESTING": True})
 
 @pytest.fixture()
 def client(app): return app.test_client()

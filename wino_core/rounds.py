@@ -4,7 +4,7 @@ those kernels and time them again, the modes in alternating order (baseline, OLD
 whatever else the machine does at one moment weighs on every mode alike. Each mode's runs stay grouped per process
 (`kernel_time_s.processes`, with the round of each in `kernel_time_s.rounds`): the verdict's unit of evidence."""
 from __future__ import annotations
-import statistics
+import os, statistics
 from typing import Callable
 
 from wino_core.result import RunResult
@@ -12,6 +12,11 @@ from wino_core.result import RunResult
 # 5 per mode: a timing-only process costs tinygrad's import and a program load (~1 s of CPU), not a compile, so the
 # default conv's comparison takes ~12 s more on an idle 2-core CPU; with 5 the paired t-test has 4 degrees of freedom
 DEFAULT_PROCESSES = 5
+
+def default_processes() -> int:
+  """DEFAULT_PROCESSES, or $WINO_DASH_TIMING_PROCESSES where it is set (the test suite runs with 2)."""
+  try: return max(1, int(os.environ.get("WINO_DASH_TIMING_PROCESSES", DEFAULT_PROCESSES)))
+  except ValueError: return DEFAULT_PROCESSES
 
 def summary(groups:list[list[float]], rounds:list[int]) -> dict:
   """min/median/max over every run, every run (`samples`), and the runs grouped per process with their rounds."""

@@ -2,13 +2,13 @@
 Never raises into the caller for what happens in the child: a crash, a hang or an out-of-memory is a RunResult."""
 from __future__ import annotations
 import json, os, shutil, signal, subprocess, sys, tempfile, threading, time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Callable
 
 from wino_core.childenv import child_environ
 from wino_core.envs import PROJECT_ROOT
 from wino_core.result import RunResult
-from wino_core.rounds import DEFAULT_PROCESSES
+from wino_core.rounds import default_processes
 from wino_core.search import HEURISTICS, Search
 from wino_core.spec import ConvSpec
 
@@ -30,7 +30,7 @@ class RunSettings:
   search_budget_s: float = DEFAULT_SEARCH_BUDGET_S  # the most one mode's BEAM search may take
   parallel: int|None = None                 # compile processes a BEAM search uses; None: the cores here
   envs_home: str|None = None                # where the tinygrad environments that columns `mode@env` name are registered
-  processes: int = DEFAULT_PROCESSES        # fresh processes each mode is timed in (wino_core/rounds.py); 1: the first only
+  processes: int = field(default_factory=default_processes)  # fresh processes each mode is timed in (wino_core/rounds.py); 1: the first only
 
   def mode_limit_s(self, search:Search) -> float:
     """One mode's wall-clock limit: the run's own plus the search's budget."""
