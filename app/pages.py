@@ -72,8 +72,22 @@ def load(cid:str) -> dict:
 @bp.get("/c/<cid>")
 def result(cid:str):
   valid_id(cid)
-  return service.cached_page(("result", cid, tuple(sorted(request.args.items()))),
-                             lambda: render_template("result.html", **result_context(load(cid), request.args)))
+  return service.cached_page(("result", cid, tuple(sorted(request.args.items(multi=True)))),
+                             lambda: render_template("result.html", **result_context(load(cid), request.args,
+                                                                                     diffs_url=url_for("pages.result_diffs", cid=cid))))
+
+def diffs_json(c:dict, key:tuple) -> Response:
+  """The diffs of every kernel pair of the modes ?a= and ?b= under each matching, for the page's script to lay out
+  when a mode pick needs a pair of modes the page does not carry."""
+  from app.result_view import mode_diffs
+  a, b = request.args.get("a", ""), request.args.get("b", "")
+  for k, m in (("a", a), ("b", b)):
+    if m not in c["runs"]: abort(400, f"{k}={m[:40]!r}: not a mode of this comparison ({', '.join(c['runs'])})")
+  def render(): return current_app.json.response(mode_diffs(c["runs"], [(a, b)])).get_data()
+  return Response(service.cached_page(("diffs", *key, a, b), render), mimetype="application/json")
+
+@bp.get("/c/<cid>/diffs.json")
+def result_diffs(cid:str): return diffs_json(load(cid), (cid,))
 
 @bp.get("/c/<cid>.json")
 def result_json(cid:str):
@@ -148,14 +162,22 @@ def plotly_js():
   from flask import send_file
   return send_file(plotly_js_path(), mimetype="text/javascript", max_age=3600)
 
-@bp.get("/two")
-def two():
-  """Two stored comparisons of the same spec side by side (history's "compare these two")."""
+def two_of(ids:list[str]) -> dict:
   from app.result_view import two_comparisons
-  ids = request.args.getlist("id")
   if len(ids) != 2 or ids[0] == ids[1]:
     got = "the same one twice" if len(ids) == 2 else f"{len(ids)} id{'' if len(ids) == 1 else 's'}"
     abort(400, f"compare these two needs exactly two different comparisons (/two?id=A&id=B), got {got}: tick two in the history")
   try: c = two_comparisons(*(load(i) for i in ids))
   except ValueError as e: abort(400, str(e))
-  return render_template("result.html", **result_context(c, request.args))
+  return c
+
+@bp.get("/two")
+def two():
+  """Two stored comparisons of the same spec side by side (history's "compare these two")."""
+  ids = request.args.getlist("id")
+  return render_template("result.html", **result_context(two_of(ids), request.args, diffs_url=url_for("pages.two_diffs", id=ids)))
+
+@bp.get("/two/diffs.json")
+def two_diffs():
+  ids = request.args.getlist("id")
+  return diffs_json(two_of(ids), tuple(ids))

@@ -2,7 +2,6 @@
 Everything the page shows is decided here from the stored comparison and the URL query, so a link opens the exact view."""
 from __future__ import annotations
 import datetime, functools, json, re
-from urllib.parse import urlencode
 
 from markupsafe import Markup, escape
 from pygments import highlight
@@ -165,33 +164,26 @@ def script_json(obj) -> Markup:
   """JSON to embed in <script type="application/json">: no '<' at all, so no text in it can close the tag."""
   return Markup(json.dumps(obj).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
-def result_context(c:dict, args, standalone:bool=False, diffs:str|None=None) -> dict:
-  """`standalone`: for the export, with its `offline_diffs` (computed here unless given)."""
+VIEW_KEYS = ("a", "b", "pair", "view", "ws", "norm", "words", "ctx", "ga", "gb")  # the page's view, as the URL gives it
+
+def result_context(c:dict, args, standalone:bool=False, diffs_url:str="", diffs:str|None=None) -> dict:
+  """What the result page and the export show. The kernels and diff panes are laid out in the browser (js/kernels.js)
+  from `view_data`: the live page carries the diffs of the pair of modes it opens on and fetches others from
+  `diffs_url`; the export carries them all, its `offline_diffs` (computed here unless given)."""
   runs = c["runs"]
   spec = parse_spec(c["spec"])
   search = parse_search((c.get("request") or {}).get("search"))
   a, b = _choose_modes(runs, args, c.get("two"), None if c.get("two") else c.get("verdict_pairs"))
   peak = peak_for(c.get("device_model"), spec.dtype)
-  ka, kb = runs[a].get("kernels", []), runs[b].get("kernels", [])
-  pairs = pair_kernels(ka, kb)
-  both = [i for i, p in enumerate(pairs) if p["a"] is not None and p["b"] is not None]
-  pair_i = _int_arg(args, "pair", both[0] if both else 0, 0, max(len(pairs) - 1, 0))
   opts = diff_options(args)
-  diff = None
-  if pairs:
-    p = pairs[pair_i]
-    left = ka[p["a"]]["source"] if p["a"] is not None else ""
-    right = kb[p["b"]]["source"] if p["b"] is not None else ""
-    diff = diff_kernels(left, right, ignore_whitespace=opts["ws"], normalize=opts["norm"], context=opts["ctx"])
   def label(mode:str) -> str:
     r = runs[mode]
     return f"{mode} · {r.get('device') or c['device']} · {spec.dtype} · tinygrad {r.get('tinygrad') or c['tinygrad']}"
-  def view_url(**change) -> str:
-    q = {"a": a, "b": b, "pair": pair_i, "view": opts["view"], "ws": int(opts["ws"]), "norm": int(opts["norm"]),
-         "words": int(opts["words"]), "ctx": "" if opts["ctx"] is None else opts["ctx"]} | change
-    return "?" + urlencode(q) + "#diff"
-  return {"c": c, "spec": spec, "runs": runs, "a": a, "b": b, "ka": ka, "kb": kb, "pairs": pairs, "pair_i": pair_i, "diff": diff,
-          "opts": opts, "label": label, "verdict": verdict(c), "view_url": view_url, "summary": [summary_row(m, r) for m, r in runs.items()],
+  # the defaults of keys the URL leaves out: the modes chosen here, and the view an export was taken in
+  view = {**{k: _last(args, k) for k in VIEW_KEYS if k in args}, "a": a, "b": b}
+  data = view_data(runs, label, view, json.loads(diffs or offline_diffs(runs)) if standalone else mode_diffs(runs, [(a, b)]))
+  return {"c": c, "spec": spec, "runs": runs, "a": a, "b": b, "opts": opts, "label": label, "verdict": verdict(c),
+          "summary": [summary_row(m, r) for m, r in runs.items()],
           "charts": script_json(chart_data(runs) | {"roofline": roofline_chart(runs, peak, c.get("device_model"))}), "highlight": highlight_source, "ext": SOURCE_EXT, "kernel_name": kernel_name_html,
           "created": datetime.datetime.fromtimestamp(c["created"], datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
           "rerun_query": spec.to_query() + "&modes=" + ",".join(runs) + "&device=" + c["device"] + ("&force_new=1" if c.get("request", {}).get("force_new") else "")
@@ -201,9 +193,9 @@ def result_context(c:dict, args, standalone:bool=False, diffs:str|None=None) -> 
           "graphs": {m: r.get("graphs") for m, r in runs.items()}, "layout_lib": LAYOUT_LIB,
           "peak": peak, "roofline": lambda k: roofline(k, peak),
           "standalone": standalone, "assets": inline_assets(STANDALONE_JS) if standalone else None,
-          "offline": script_json(offline_data(diffs or offline_diffs(runs), label, {"a": a, "b": b, "pair": pair_i, **opts})) if standalone else None}
+          "view_data": script_json({**data, "diffs_url": diffs_url})}
 
-STANDALONE_JS = ("charts.js", "offline.js", "sources.js", "graphs.js")
+STANDALONE_JS = ("view.js", "charts.js", "kernels.js", "sources.js", "graphs.js")
 
 def _spans(segments:list|None) -> list[int]|None:
   """Segments as lengths: [first is a change (0/1), len, len, ...], equal and changed spans alternating (the line's
@@ -215,38 +207,42 @@ def _row(r:dict) -> list:
   carries each kernel's source once)."""
   return [r["kind"], r["a_no"], r["b_no"], _spans(r["a_segments"]), _spans(r["b_segments"])]
 
-def offline_diffs(runs:dict) -> str:
-  """What the standalone export's controls need with no server, as JSON (the same for every view of a comparison, so
-  the caller can keep it by id): for every ordered pair of modes that ran, its kernel pairs and each pair's diff (whole
-  files, every row) under the four matchings (whitespace, normalized names). The diff is computed here, by the same
-  wino_core.diff as the page; the file's script only lays the rows out (split or unified, word marks on or off,
-  context lines). Each unordered pair of sources is diffed once: b against a is a against b mirrored, exactly as the
-  page's diff_kernels makes it. Equal diffs are kept once: "diffs" maps a key to an index in "rows"."""
-  modes = [m for m, r in runs.items() if r.get("kernels")]
-  kernels = {m: runs[m]["kernels"] for m in modes}
+def mode_diffs(runs:dict, which:list[tuple[str, str]]) -> dict:
+  """The diff of every kernel pair of the ordered pairs of modes `which`, whole files (every row), under the four
+  matchings (whitespace, normalized names), by the same wino_core.diff as everywhere; the page's script only lays the
+  rows out (split or unified, word marks on or off, context lines). Each unordered pair of sources is diffed once: b
+  against a is a against b mirrored, exactly as diff_kernels makes it. Equal diffs are kept once: "diffs" maps a key
+  a|b|pair|ws norm to an index in "rows"."""
+  kernels = {m: r.get("kernels") or [] for m, r in runs.items()}
   made: dict[tuple, dict] = {}
   def diff(left:str, right:str, ws:int, norm:int) -> dict:
     if (key:=(right, left, ws, norm)) in made: return mirror(made[key])
     return made.setdefault((left, right, ws, norm), diff_kernels(left, right, ignore_whitespace=bool(ws), normalize=bool(norm)))
-  pairs, diffs, unique = {}, {}, {}
-  for a in modes:
-    for b in modes:
-      pairs[f"{a}|{b}"] = pair_kernels(kernels[a], kernels[b])
-      for i, p in enumerate(pairs[f"{a}|{b}"]):
-        left = kernels[a][p["a"]]["source"] if p["a"] is not None else ""
-        right = kernels[b][p["b"]]["source"] if p["b"] is not None else ""
-        for ws in (0, 1):
-          for norm in (0, 1):
-            d = diff(left, right, ws, norm)
-            text = json.dumps({"rows": [_row(r) for r in d["split"]], "summary": d["summary"]})
-            diffs[f"{a}|{b}|{i}|{ws}{norm}"] = unique.setdefault(text, len(unique))
-  return json.dumps({"modes": modes, "kernels": {m: [{"name": k["name"], "role": k["role"], "source": k["source"]} for k in ks] for m, ks in kernels.items()},
-                     "pairs": pairs, "diffs": diffs, "rows": [json.loads(t) for t in unique]})
+  diffs, unique = {}, {}
+  for a, b in which:
+    for i, p in enumerate(pair_kernels(kernels[a], kernels[b])):
+      left = kernels[a][p["a"]]["source"] if p["a"] is not None else ""
+      right = kernels[b][p["b"]]["source"] if p["b"] is not None else ""
+      for ws in (0, 1):
+        for norm in (0, 1):
+          d = diff(left, right, ws, norm)
+          text = json.dumps({"rows": [_row(r) for r in d["split"]], "summary": d["summary"]})
+          diffs[f"{a}|{b}|{i}|{ws}{norm}"] = unique.setdefault(text, len(unique))
+  return {"diffs": diffs, "rows": [json.loads(t) for t in unique]}
 
-def offline_data(diffs:str, label, view:dict) -> dict:
-  """The export's #offline-data: its view, the modes' labels and `offline_diffs`."""
-  data = json.loads(diffs)
-  return {"view": view, "labels": {m: label(m) for m in data["modes"]}, **data}
+def offline_diffs(runs:dict) -> str:
+  """The export's diffs, of every ordered pair of modes, as JSON: the same for every view of a comparison, so the
+  caller can keep it by id."""
+  return json.dumps(mode_diffs(runs, [(a, b) for a in runs for b in runs]))
+
+def view_data(runs:dict, label, view:dict, diffs:dict) -> dict:
+  """What the kernels and diff panes are laid out from: every mode's kernels (name, role, source; their cards are
+  <template>s in the page), the kernel pairs of every ordered pair of modes, `mode_diffs` of some of them and the
+  view's defaults."""
+  kernels = {m: r.get("kernels") or [] for m, r in runs.items()}
+  return {"view": view, "a": view["a"], "b": view["b"], "modes": list(runs), "labels": {m: label(m) for m in runs},
+          "kernels": {m: [{"name": k["name"], "role": k["role"], "source": k["source"]} for k in ks] for m, ks in kernels.items()},
+          "pairs": {f"{a}|{b}": pair_kernels(kernels[a], kernels[b]) for a in runs for b in runs}, **diffs}
 
 def inline_assets(js_files:tuple[str, ...]) -> dict:
   """Everything the standalone export needs, as text to inline: it must open from disk with no server."""

@@ -277,9 +277,9 @@ def test_standalone_export_keeps_the_view_and_every_modes_sources(stored):
   page = c.get(f"/c/{stored['id']}?a=old&b=baseline&view=unified").get_data(as_text=True)
   assert f'href="/c/{stored["id"]}.html?a=old&amp;b=baseline&amp;view=unified"' in page
   html = c.get(f"/c/{stored['id']}.html?a=old&b=baseline&view=unified").get_data(as_text=True)
-  assert "table class=\"diff diff-unified\"" in html and "old · CPU" in html.split('id="diff-label-a"')[1][:80]
+  assert 'class="diff diff-unified" id="diff-table"' in html and "old · CPU" in html.split('id="diff-label-a"')[1][:80]
   data = c.get(f"/c/{stored['id']}.json").get_json()
-  offline = json.loads(re.search(r'id="offline-data">(.*?)</script>', html, re.S).group(1))
+  offline = json.loads(re.search(r'id="view-data">(.*?)</script>', html, re.S).group(1))
   assert offline["view"] | {"a": "old", "b": "baseline", "view": "unified"} == offline["view"]
   for mi, (mode, run) in enumerate(data["runs"].items()):
     assert f'<template class="mode-cards" data-mode="{mode}" data-anchor="t{mi}">' in html
@@ -291,19 +291,32 @@ def test_standalone_export_keeps_the_view_and_every_modes_sources(stored):
 
 def test_the_export_diffs_each_pair_of_sources_once_and_keeps_them_by_id(stored, monkeypatch):
   """every ordered pair of modes is in the file, but b↔a is a↔b mirrored (diffed once), and a comparison never changes,
-  so a second download, in any view, diffs only the one pair its view shows as the page does"""
+  so a second download, in any view, diffs nothing (its script lays out the view from those diffs, as the page does)"""
   import app.result_view as rv
   calls = []
   real = rv.diff_kernels
   monkeypatch.setattr(rv, "diff_kernels", lambda a, b, **kw: calls.append((a, b)) or real(a, b, **kw))
   c = create_app({"DATABASE": stored["db"], "TESTING": True}).test_client()  # a server that has not exported it yet
   html = c.get(f"/c/{stored['id']}.html").get_data(as_text=True)
-  offline = json.loads(re.search(r'id="offline-data">(.*?)</script>', html, re.S).group(1))
+  offline = json.loads(re.search(r'id="view-data">(.*?)</script>', html, re.S).group(1))
   ks = offline["kernels"]
   def src(m, i): return "" if i is None else ks[m][i]["source"]
   pairs = {frozenset((src(a, p["a"]), src(b, p["b"]))) for key, ps in offline["pairs"].items() for a, b in [key.split("|")] for p in ps}
-  assert len(calls) == 4 * len(pairs) + 1 and len({frozenset(ab) for ab in calls}) == len(pairs)  # + the view's own diff
+  assert len(calls) == 4 * len(pairs) and len({frozenset(ab) for ab in calls}) == len(pairs)
   assert len(offline["diffs"]) == 4 * sum(len(p) for p in offline["pairs"].values()), "still every ordered pair"
   del calls[:]
   again = c.get(f"/c/{stored['id']}.html?a=old&b=baseline&view=unified").get_data(as_text=True)
-  assert len(calls) == 1 and json.loads(re.search(r'id="offline-data">(.*?)</script>', again, re.S).group(1))["rows"] == offline["rows"]
+  assert len(calls) == 0 and json.loads(re.search(r'id="view-data">(.*?)</script>', again, re.S).group(1))["rows"] == offline["rows"]
+
+def test_the_page_carries_its_pair_of_modes_diffs_and_fetches_others(stored):
+  """the live page lays out the same data as the export, but carries only the diffs of the modes it opens on; a mode
+  pick fetches another pair's from diffs.json"""
+  c = stored["app"].test_client()
+  page = json.loads(re.search(r'id="view-data">(.*?)</script>', c.get(f"/c/{stored['id']}?a=old&b=baseline").get_data(as_text=True), re.S).group(1))
+  assert {k.rsplit("|", 2)[0] for k in page["diffs"]} == {"old|baseline"} and page["view"] == {"a": "old", "b": "baseline"}
+  assert page["diffs_url"] == f"/c/{stored['id']}/diffs.json"
+  got = c.get(f"{page['diffs_url']}?a=baseline&b=old").get_json()
+  assert len(got["diffs"]) == 4 * len(page["pairs"]["baseline|old"]) and {k.rsplit("|", 2)[0] for k in got["diffs"]} == {"baseline|old"}
+  assert max(got["diffs"].values()) < len(got["rows"]) and all({"rows", "summary"} <= set(r) for r in got["rows"])
+  r = c.get(f"{page['diffs_url']}?a=baseline&b=nope")
+  assert r.status_code == 400 and "not a mode of this comparison" in r.get_data(as_text=True)

@@ -61,14 +61,14 @@ def test_diff_options_change_the_url_and_the_view(result_url, browser):
   page.goto(result_url)
   page.check('input[name="view"][value="unified"]')
   page.wait_for_url(re.compile(r"view=unified"))
-  assert page.locator("table.diff-unified").is_visible()
+  assert page.locator("#diff-table.diff-unified").is_visible()
   page.check('input[name="norm"]')
   page.wait_for_url(re.compile(r"norm=1"))
   link = page.url
   page.close()
   again = browser.new_page()
   again.goto(link)  # the link opens the exact view
-  assert again.locator("table.diff-unified").is_visible() and again.locator('input[name="norm"]').is_checked()
+  assert again.locator("#diff-table.diff-unified").is_visible() and again.locator('input[name="norm"]').is_checked()
   again.close()
 
 def test_permalink_opens_in_a_fresh_context(result_url, browser):

@@ -143,7 +143,7 @@ def test_standalone_file_draws_the_graphs_from_disk(browser, server, comparison,
   f.write_bytes(html)
   p = browser.new_page()
   errors = page_errors(p)
-  p.goto(f.as_uri())
+  p.goto(f.as_uri() + "#graphs")
   p.wait_for_selector('.graph-pane[data-side="b"][data-state="ready"]', timeout=30_000)
   assert pane(p, "b").locator(".gn").count() == len(comparison["runs"]["new"]["graphs"]["kernel_graph"]["nodes"])
   pane(p, "b").locator('.gn:has-text("MHAT")').click()

@@ -68,7 +68,7 @@ def test_controls_follow_the_url_after_back(page, result_url):
   page.wait_for_url(re.compile(r"view=unified"))
   page.go_back()
   page.wait_for_url(lambda u: "view=unified" not in u)
-  assert page.locator("table.diff-split").is_visible()
+  assert page.locator("#diff-table.diff-split").is_visible()
   assert page.locator('input[name="view"][value="split"]').is_checked()
   assert not page.locator('input[name="view"][value="unified"]').is_checked()
 
@@ -97,6 +97,7 @@ def test_keyboard_on_the_pair_select_and_the_graph_nodes(page, result_url):
     if page.evaluate("document.activeElement.id") == "diff-pair": break
     time.sleep(0.1)
   assert page.evaluate("document.activeElement.id") == "diff-pair", "the control keeps the focus after the reload"
+  page.locator("#graphs").scroll_into_view_if_needed()  # the graphs are laid out when they come near the screen
   node = page.locator('#graphs .graph-pane[data-side="a"] .gn').first
   node.wait_for(timeout=30_000)
   assert node.get_attribute("tabindex") == "0"
@@ -122,7 +123,8 @@ def test_line_links_download_and_the_chart_scale(page, result_url):
   assert dl.value.suggested_filename == name + ".c"
   text = open(dl.value.path()).read()
   assert "void" in text and not text.lstrip().startswith("1"), "the source as written, without line numbers"
-  assert page.locator("table.diff td").first.evaluate("e => getComputedStyle(e).whiteSpace") == "pre"
+  assert page.locator("#diff-table td").first.evaluate("e => getComputedStyle(e).whiteSpace") == "pre"
+  page.locator("#charts").scroll_into_view_if_needed()  # plotly loads when the charts come near the screen
   page.wait_for_selector("#chart-kernels .main-svg", timeout=20_000)
   before = page.locator("#chart-scale").inner_text()
   page.click("#chart-scale")

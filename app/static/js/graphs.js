@@ -2,6 +2,8 @@
 // ELK lays the graph out in a Web Worker (graph-worker.js), so a big graph never freezes the page; the main thread only
 // draws SVG. Drag to pan, wheel to zoom, click a node for its details, search by op, double-click (or the details' button)
 // to collapse / expand a node's exclusive inputs. A dashed red outline marks a node with no match in the other pane.
+// Each pane shows the mode of its side of the kernels pane (?a=, ?b=) unless its own key pins it (?ga=mode:graph,
+// ?gb=...: a pick in the pane sets it); nothing is laid out before the pane comes near the screen.
 (function () {
   "use strict";
   const section = document.getElementById("graphs");
@@ -98,8 +100,8 @@
       this.collapsed = new Set();
       this.token = 0;
       this.custom = null; // a graph given by window.winoGraphs.show (tests, the console)
-      this.modeSel.addEventListener("change", () => { this.fillWhich(); this.pick(); });
-      this.whichSel.addEventListener("change", () => this.pick());
+      this.modeSel.addEventListener("change", () => { this.fillWhich(); this.pin(); });
+      this.whichSel.addEventListener("change", () => this.pin());
       this.search.addEventListener("input", () => { this.hit = -1; this.highlight(); this.step(1); });
       // Enter: the next hit, Shift+Enter: the previous one; each is selected and centred
       this.search.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); this.step(e.shiftKey ? -1 : 1); } });
@@ -131,7 +133,17 @@
       if (w.startsWith("ast:")) return g.kernel_asts[+w.slice(4)];
       return g.rewrite && g.rewrite[w.slice(8)];
     }
+    get shown() { return this.modeSel.value + ":" + this.whichSel.value; }
+    pin() { window.winoView.set({ ["g" + this.side]: this.shown }); }
+    // show "mode:graph" (a graph the mode lacks: its kernel graph)
+    showView(v) {
+      const [mode, ...which] = v.split(":");
+      if (mode in runs) this.modeSel.value = mode;
+      this.fillWhich(which.join(":") || "kernel_graph");
+      if (this.drawnView !== this.shown) this.pick();
+    }
     pick() {
+      this.drawnView = this.shown;
       this.custom = null;
       this.collapsed.clear();
       // NEW's rewrite materializes XHAT, GHAT and MHAT (STAGEs): start with their computations folded away, to read the top first
@@ -140,7 +152,6 @@
       if (g && (g.nodes.length > 200 || this.whichSel.value === "rewrite:after")) for (const n of g.nodes) if (n.op === "STAGE") this.collapsed.add(n.id);
       // and the output (the graph's last node: Aᵀ·M·A indexed back from the tiles) folded too, a group of its own
       if (g && this.whichSel.value === "rewrite:after" && g.nodes.length) this.collapsed.add(g.nodes[g.nodes.length - 1].id);
-      saveState();
       return this.draw();
     }
     async draw() {
@@ -297,7 +308,7 @@
         const id = +b.dataset.goto;
         if (this.nodeEls.has(id)) { this.select(id); this.centerOn(id); }
       } else if (b.dataset.node != null) this.toggleCollapse(+b.dataset.node);
-      else if (b.dataset.kernel != null) { this.whichSel.value = "ast:" + b.dataset.kernel; this.pick(); }
+      else if (b.dataset.kernel != null) { this.whichSel.value = "ast:" + b.dataset.kernel; this.pin(); }
     }
     toggleCollapse(id) {
       if (this.collapsed.has(id)) this.collapsed.delete(id);
@@ -352,19 +363,12 @@
     });
   }
 
-  // the view lives in the URL (?ga=mode:graph&gb=...) so a link opens it
-  function saveState() {
-    const q = new URLSearchParams(location.search);
-    for (const p of panes) q.set("g" + p.side, p.modeSel.value + ":" + p.whichSel.value);
-    try { history.replaceState(null, "", "?" + q.toString() + location.hash); } catch (e) { /* file:// pages may refuse */ }
-  }
-  const query = new URLSearchParams(location.search);
-  for (const p of panes) {
-    const [mode, ...which] = (query.get("g" + p.side) || "").split(":");
-    if (mode in runs) p.modeSel.value = mode;
-    p.fillWhich(which.join(":") || "kernel_graph");
-    p.pick();
-  }
+  // a pane pinned by its key shows that graph, else its side's mode's kernel graph; laid out once near the screen
+  const view = window.winoView;
+  let near = false;
+  const follow = () => { if (near) for (const p of panes) p.showView(view.get("g" + p.side) || (view.get(p.side) || p.modeSel.value) + ":kernel_graph"); };
+  view.on(["a", "b", "ga", "gb"], follow);
+  view.whenShown(section, () => { near = true; follow(); });
 
   // for tests and the console: draw any {nodes, edges} graph in a pane; resolves with {nodes, edges, layoutMs, renderMs}
   window.winoGraphs = { panes, show: (side, graph) => { const p = panes.find((x) => x.side === side); p.custom = graph; p.collapsed.clear(); return p.draw(); } };

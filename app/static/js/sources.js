@@ -1,5 +1,5 @@
-// Sources pane: copy and download each kernel's source, scroll a pair's two sources together, and open the kernel a
-// line link (#a-k2-L14) points at.
+// Sources pane: copy and download each kernel's source, scroll a pair's two sources (and the split diff's two sides)
+// together, open the kernel a line link (#a-k2-L14) points at and mark its line, and copy a link to the view.
 (function () {
   const section = document.getElementById("kernels");
   if (!section) return;
@@ -27,18 +27,18 @@
     }
   });
 
-  // scroll events do not bubble: one capturing listener serves every pair, also those the standalone file lays out later
+  // scroll events do not bubble: one capturing listener serves every pair and the diff, whenever they are laid out
   const sync = document.getElementById("sync-scroll");
   let busy = false;
-  section.addEventListener("scroll", (e) => {
-    const pre = e.target, row = pre.closest && pre.closest("tr.pair");
-    if (!row || !pre.matches(".hl pre") || !sync || !sync.checked || busy) return;
-    const pres = [...row.querySelectorAll(".hl pre")];
-    if (pres.length !== 2) return;
-    const other = pres[1 - pres.indexOf(pre)];
+  document.addEventListener("scroll", (e) => {
+    const el = e.target, pair = el.closest && (el.closest("tr.pair") || el.closest("#diff-table"));
+    if (!pair || !el.matches(".hl pre, .diff-side") || !sync || !sync.checked || busy) return;
+    const both = [...pair.querySelectorAll(el.matches("pre") ? ".hl pre" : ".diff-side")];
+    if (both.length !== 2) return;
+    const other = both[1 - both.indexOf(el)];
     busy = true;
-    other.scrollTop = pre.scrollTop;
-    other.scrollLeft = pre.scrollLeft;
+    if (el.matches("pre")) other.scrollTop = el.scrollTop;
+    other.scrollLeft = el.scrollLeft;
     requestAnimationFrame(() => { busy = false; });
   }, true);
 
@@ -49,16 +49,32 @@
     all.forEach((d) => { d.open = open; });
   });
 
+  // the linked line: its kernel opened, scrolled to the middle of the screen, and marked across the source's width
   function showLine() {
+    section.querySelectorAll(".line-mark").forEach((n) => n.remove());
+    section.querySelectorAll(".line-target").forEach((n) => n.classList.remove("line-target"));
     if (!/^#[ab]-k\d+-L\d+$/.test(location.hash)) return;
     const line = document.getElementById(location.hash.slice(1));
     if (!line) return;
     const details = line.closest("details");
     if (details) details.open = true;
-    section.querySelectorAll(".line-target").forEach((n) => n.classList.remove("line-target"));
     line.classList.add("line-target");
-    line.scrollIntoView({ block: "center" });
+    const mark = document.createElement("span");
+    mark.className = "line-mark";  // absolutely placed where it stands: at the top of its line
+    line.after(mark);
+    // to the middle of the screen, also after the load (the browser's own jump to the #fragment puts it at the very top)
+    const go = () => mark.scrollIntoView({ block: "center" });
+    go();
+    if (document.readyState !== "complete") window.addEventListener("load", () => setTimeout(go, 0), { once: true });
   }
   window.addEventListener("hashchange", showLine);
   showLine();
+
+  // a link to the view as shown: every key of it is in the address
+  const copyLink = document.getElementById("copy-link");
+  if (copyLink) copyLink.addEventListener("click", async () => {
+    try { await navigator.clipboard.writeText(location.href); copyLink.textContent = "link copied"; }
+    catch (err) { copyLink.textContent = "copy failed"; }
+    setTimeout(() => { copyLink.textContent = "copy link"; }, 1500);
+  });
 })();
