@@ -40,16 +40,18 @@
     }, { rootMargin: "100% 0px" });
     io.observe(el);
   }
-  // <section data-scripts="/a.js /b.js">: its scripts, in that order, once the section is near
+  // <section data-scripts="/a.js /b.js">: its scripts, in that order, once the section is near and the page has loaded
+  // (so the load event never waits for them)
+  const afterLoad = (fn) => (document.readyState === "complete" ? fn() : window.addEventListener("load", fn, { once: true }));
   for (const el of document.querySelectorAll("[data-scripts]")) {
-    whenShown(el, () => {
+    whenShown(el, () => afterLoad(() => {
       for (const src of el.dataset.scripts.split(" ")) {
         const s = document.createElement("script");
         s.src = src;
         s.async = false;  // injected scripts run in the order they were added
         document.body.append(s);
       }
-    });
+    }));
   }
 
   window.winoView = {
