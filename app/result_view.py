@@ -9,7 +9,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from wino_core.columns import split
+from wino_core.columns import split, variables
 from wino_core.diff import diff_kernels, mirror, pair_kernels
 from wino_core.peaks import peak_for, roofline
 from wino_core.spec import parse_spec
@@ -35,7 +35,9 @@ def highlight_source(source:str, language:str, anchor:str|None=None) -> Markup:
 def pygments_css() -> str: return FORMATTER.get_style_defs(".hl")
 
 def kernel_name_html(kernel:dict) -> Markup:
-  """tinygrad's kernel name with each number coloured by its axis kind, as tinygrad's DEBUG output does."""
+  """tinygrad's kernel name with each number coloured by its axis kind, as tinygrad's DEBUG output does (plain where the
+  axes were not captured: a 0.11-era tinygrad)."""
+  if not kernel.get("axes"): return Markup('<span class="kname">{}</span>').format(kernel["name"])
   prefix = escape(kernel["name"].split("_")[0])
   parts = [Markup('<span class="ax ax-{k}" title="{k} axis of size {n}">{n}</span>').format(k=kind, n=n) for n, kind in kernel.get("axes", [])]
   return Markup('<span class="kname">{}{}</span>').format(prefix, Markup("").join(Markup("_") + p for p in parts))
@@ -82,9 +84,13 @@ def summary_row(mode:str, r:dict) -> dict:
   wino = r.get("winograd") or {}
   if mode == "baseline": fired = "—"
   elif not wino: fired = "—"
-  elif wino.get("fired"): fired = "fired" + "".join(f"; {_tiles_text(w)}" for w in wino.get("rewrites", []))
+  elif wino.get("fired"):
+    # a column's flags (baseline@pr-12763+WINO=1): what they made of the conv is the whole story
+    fired = f"fired {wino['reason']}" if variables(mode) and wino.get("reason") else "fired" + "".join(f"; {_tiles_text(w)}" for w in wino.get("rewrites", []))
   else: fired = wino.get("reason") or "did not fire"
-  return {"mode": mode, "status": r["status"], "message": r.get("message", ""), "kernels": len(r.get("kernels", [])),
+  # an ok run's message beyond its Winograd reason: what an older tinygrad did not let wino-dash capture
+  note = (r.get("message") or "").replace(wino.get("reason") or "\0", "").strip("; ") if r["status"] == "ok" else ""
+  return {"mode": mode, "status": r["status"], "message": r.get("message", ""), "note": note, "kernels": len(r.get("kernels", [])),
           "kernel_time": r.get("kernel_time_s"), "compile_s": r.get("compile_s"), "split": r.get("compile_split_s") or {},
           "first_run_s": r.get("first_run_s"), "abs_err": r.get("max_abs_err"), "rel_err": r.get("max_rel_err"), "fired": fired}
 
