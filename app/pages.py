@@ -97,7 +97,7 @@ def result_json(cid:str):
     from wino_core.verdict import verdict
     return current_app.json.response({**{k: c[k] for k in ("id", "created", "request", "spec", "device", "tinygrad", "runs")},
                                       "device_model": c.get("device_model"),
-                                      **{k: c[k] for k in ("tinygrad_envs", "verdict_pairs") if k in c},
+                                      **{k: c[k] for k in ("tinygrad_envs", "verdict_pairs", "code", "rule_source") if k in c},
                                       "verdict": verdict(c)}).get_data()
   return Response(service.cached_page(("json", cid), render), mimetype="application/json")
 
@@ -122,7 +122,8 @@ def reproducer(cid:str):
   # timed as the comparison was: its runs per process and processes per mode (one stored before processes were: today's)
   processes = max((len((r.get("kernel_time_s") or {}).get("processes") or []) for r in c["runs"].values()), default=0) or DEFAULT_PROCESSES
   script = reproducer_script(parse_spec(c["spec"]), list(c["runs"]), c["device"].split("@")[0], bool(req.get("force_new")), req.get("search"),
-                             c.get("tinygrad_envs"), repeat=req.get("repeat", 10), processes=processes)  # "CUDA@gpu-1": a worker's device
+                             c.get("tinygrad_envs"), repeat=req.get("repeat", 10), processes=processes, rule=c.get("rule_source"),
+                             code=c.get("code"))  # "CUDA@gpu-1": a worker's device
   return Response(script, mimetype="text/x-python", headers={"Content-Disposition": f'attachment; filename="wino-dash-{cid}.py"'})
 
 HISTORY_FILTERS = ("batch", "cin", "cout", "h", "w", "dtype")  # spec fields; the device is a filter of its own

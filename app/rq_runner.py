@@ -95,7 +95,8 @@ class RqRunner:
         found[w["name"]] = {"name": str(w["name"]), "host": str(w["host"]), "tinygrad": str(w["tinygrad"]), "at": float(w["at"]),
                             "devices": [{"name": str(d["name"]), "model": str(d.get("model", "")), "renderer": str(d.get("renderer", "")),
                                          "arch": str(d.get("arch", "")), "dtypes": [str(x) for x in d["dtypes"]],
-                                         "tinygrad_envs": {str(k): dict(v) for k, v in (d.get("tinygrad_envs") or {}).items()}} for d in w["devices"]]}
+                                         "tinygrad_envs": {str(k): dict(v) for k, v in (d.get("tinygrad_envs") or {}).items()},
+                                         **({"code": str(d["code"])} if d.get("code") else {})} for d in w["devices"]]}
       except (TypeError, ValueError, KeyError): continue  # expired between scan and get, or not a heartbeat we can read
     return found
 

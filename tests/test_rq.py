@@ -170,8 +170,11 @@ def test_the_servers_run_settings_reach_the_worker(cluster, tmp_path):
   c = app.test_client()
   r = c.post("/api/compare", json={"spec": TINY, "modes": ["baseline", "old"], "device": "CPU@w-b", "repeat": 1, "search": {"beam": 1}}).get_json()
   until(lambda: c.get(r["status_url"]).get_json()["state"] in ("done", "failed"), 120, "the BEAM job on w-b")
-  runs = c.get(f"/c/{r['id']}.json").get_json()["runs"]
-  assert all(x["status"] == "timeout" and "ran out of its budget of 0 s" in x["message"] for x in runs.values()), runs
+  stored = c.get(f"/c/{r['id']}.json").get_json()
+  assert all(x["status"] == "timeout" and "ran out of its budget of 0 s" in x["message"] for x in stored["runs"].values()), stored["runs"]
+  # the id holds the worker's code identity (from its heartbeat), and the worker ran that code
+  cpu_b = next(d for d in devices(cluster)["devices"] if d["name"] == "CPU@w-b")
+  assert stored["request"]["code"] == cpu_b["code"] == stored["code"]["id"]
   # a job for a worker that is not there stays in its queue: its limit can be read back from Redis
   runner = app.extensions["wino"]["runner"]
   runner.settings = replace(runner.settings, timeout_s=10, search_budget_s=500)

@@ -7,6 +7,8 @@ either: what a mode compiles is what the request and the settings below say, not
 from __future__ import annotations
 import os, re
 
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # where this wino_core is: a child's PYTHONPATH
+
 # what finds programs, libraries, the locale and the devices (names, or name prefixes ending in "_")
 PASSED = {"PATH", "LANG", "LANGUAGE", "TZ", "TERM", "NO_COLOR", "SYSTEMROOT", "COMSPEC", "PATHEXT",  # the last three: Windows
           "LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH", "DYLD_FALLBACK_LIBRARY_PATH", "SDKROOT", "DEVELOPER_DIR",  # macOS: the clang SDK

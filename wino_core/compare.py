@@ -20,7 +20,7 @@ def check_modes(modes) -> list[str]:
 @dataclass(frozen=True)
 class CompareRequest:
   """What a user asks for. Its id is the permalink: a hash of everything that decides the result (a re-run adds
-  its number, so it gets a link of its own)."""
+  its number, so it gets a link of its own), the code that makes the kernels included (wino_core/code.py)."""
   spec: ConvSpec
   modes: tuple[str, ...]     # columns: `mode` on the pinned tinygrad, `mode@env` on another (wino_core/columns.py)
   device: str
@@ -30,6 +30,7 @@ class CompareRequest:
   force_new: bool = False   # NEW skips its cost model (to inspect what it makes of a conv it would leave alone)
   search: Search = HEURISTICS  # how kernels get their opts: heuristics, BEAM=N, NOOPT
   envs_json: str = "{}"        # the identities (release, or checkout commit + dirty diff hash) of the other tinygrads used
+  code: str|None = None        # code_identity()["id"] where it runs; None: a request stored before it was kept
 
   @property
   def envs(self) -> dict[str, dict]: return json.loads(self.envs_json)
@@ -37,14 +38,15 @@ class CompareRequest:
     return {"spec": self.spec.to_dict(), "modes": list(self.modes), "device": self.device, "tinygrad": self.tinygrad,
             "repeat": self.repeat, **({"rerun": self.rerun} if self.rerun else {}), **({"force_new": True} if self.force_new else {}),
             **({"search": self.search.to_dict()} if not self.search.is_default else {}),  # absent for heuristics: old ids stay
-            **({"tinygrad_envs": self.envs} if self.envs else {})}  # an edited checkout is a new id
+            **({"tinygrad_envs": self.envs} if self.envs else {}),  # an edited checkout is a new id
+            **({"code": self.code} if self.code else {})}  # an edited rule is a new id; absent in old requests: their ids stay
   @property
   def id(self) -> str: return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
   @classmethod
   def from_dict(cls, d:dict) -> CompareRequest:
     """Back from to_dict (a stored or queued request: already checked when it was made)."""
     return cls(parse_spec(d["spec"]), tuple(d["modes"]), d["device"], d["tinygrad"], d.get("repeat", 10), d.get("rerun", 0),
-               d.get("force_new", False), parse_search(d.get("search")), json.dumps(d.get("tinygrad_envs") or {}, sort_keys=True))
+               d.get("force_new", False), parse_search(d.get("search")), json.dumps(d.get("tinygrad_envs") or {}, sort_keys=True), d.get("code"))
 
 def parse_request(raw:dict, *, caps:Caps|None=None, min_modes:int=1, max_repeat:int=100, devices:list[dict]|None=None,
                   envs_home:str|None=None) -> CompareRequest:
@@ -73,7 +75,13 @@ def parse_request(raw:dict, *, caps:Caps|None=None, min_modes:int=1, max_repeat:
   if not isinstance(force_new:=raw.get("force_new", False), bool): errors["force_new"] = "must be true or false"
   search = field(lambda: parse_search(raw.get("search")))
   if errors: raise SpecError(errors)
-  return CompareRequest(spec, tuple(modes), device, tinygrad_version(), repeat, rerun, force_new, search, json.dumps(envs, sort_keys=True))
+  return CompareRequest(spec, tuple(modes), device, tinygrad_version(), repeat, rerun, force_new, search, json.dumps(envs, sort_keys=True),
+                        code_id(info))
+
+def code_id(device_info:dict) -> str:
+  """The identity of the code a request will run with: a queue worker's (its heartbeat has it), else this host's."""
+  from wino_core.code import code_identity
+  return device_info.get("code") or code_identity()["id"]
 
 def bounded_int(v, name:str, lo:int, hi:int) -> int:
   if isinstance(v, bool) or not isinstance(v, (int, str)) or not re.fullmatch(r"\s*[+-]?[0-9]{1,18}\s*", str(v)):
@@ -86,9 +94,14 @@ def compare(request:CompareRequest, settings:RunSettings=RunSettings(), on_progr
   """Run every column (`mode` or `mode@env`) of the request, one after another (never in parallel: they would skew
   each other's times), as `settings` say (limits, search cache and budget, where the environments are registered), then
   time each again in `settings.processes - 1` rounds of timing-only processes (wino_core/rounds.py).
-  The request's environment identities are those it was made with: a checkout that changed since then fails its
-  columns rather than be reported under the old identity."""
+  The request's environment and code identities are those it was made with: a checkout or wino-dash code that changed
+  since then fails the columns rather than be reported under the old identity. The result keeps the code's identity
+  and the NEW rule's source (the reproducer runs that rule, not today's)."""
+  from wino_core.code import code_identity, rule_source
   spec, device, envs = request.spec, request.device, request.envs
+  code = code_identity()
+  changed = (f"wino-dash's code here ({code['id']}: the child's modules, the NEW rule, its settings) is not what this comparison was "
+             f"requested with ({request.code}); request it again to run the code as it is now") if request.code not in (None, code["id"]) else None
   runs: dict[str, RunResult] = {}
   kw = lambda c: {"settings": settings, "repeat": request.repeat, "variables": variables(c),
                   "on_phase": (lambda p: on_progress(c, p)) if on_progress else None}
@@ -97,7 +110,7 @@ def compare(request:CompareRequest, settings:RunSettings=RunSettings(), on_progr
     for column in request.modes:
       mode, env_name = split(column)
       if on_progress: on_progress(column, "starting")
-      env, problem = _environment(env_name, envs.get(env_name), settings.envs_home) if env_name else (None, None)
+      env, problem = (None, changed) if changed else _environment(env_name, envs.get(env_name), settings.envs_home) if env_name else (None, None)
       if problem: runs[column] = RunResult(mode=mode, status="error", message=problem, device=device, tinygrad=env_name)
       else:
         runs[column] = run_mode(spec, mode, device, force_new=request.force_new, search=request.search, env=env,
@@ -111,7 +124,7 @@ def compare(request:CompareRequest, settings:RunSettings=RunSettings(), on_progr
       return run_mode(spec, split(c)[0], device, env=env_of[c], time_program=saved(c), **{**kw(c), "on_phase": None})
     more_rounds(runs, time_again, settings.processes, on_progress)
   from wino_core.devices import device_model
-  cmp = {**comparison_dict(spec, device, tinygrad_version(), runs), "device_model": device_model(device)}
+  cmp = {**comparison_dict(spec, device, tinygrad_version(), runs), "device_model": device_model(device), "code": code, "rule_source": rule_source()}
   if envs: cmp["tinygrad_envs"] = envs
   if (pairs:=verdict_pairs(list(request.modes))): cmp["verdict_pairs"] = pairs
   return cmp

@@ -6,9 +6,9 @@ import contextlib, hashlib, importlib.metadata, json, os, re, shutil, subprocess
 from dataclasses import dataclass
 from typing import Callable
 
+from wino_core.childenv import PROJECT_ROOT  # on every child's PYTHONPATH, so wino_core imports in a release's venv too
+
 PINNED: str = importlib.metadata.version("tinygrad")
-# the directory holding wino_core/: on every child's PYTHONPATH, so wino_core imports in a release's venv too
-PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REGISTRY = "envs.json"
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 VERSION_RE = re.compile(r"[0-9][A-Za-z0-9._-]{0,63}")

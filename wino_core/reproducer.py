@@ -14,7 +14,7 @@ from wino_core.rounds import DEFAULT_PROCESSES, summary
 from wino_core.spec import ConvSpec
 from wino_core.tinygrad_compat import linear_timer
 
-# the NEW rule, read when a script is written; it imports only tinygrad
+# the NEW rule as it is in this tree: for a comparison stored without its own (before wino-dash kept it); it imports only tinygrad
 NEW_RULE_PATH = Path(__file__).with_name("winograd.py")
 
 _HEADER = '''from __future__ import annotations
@@ -187,20 +187,27 @@ SPEED_FUNCTIONS = ("process_medians", "process_t_interval", "t_two_sided_p", "t_
                    "bootstrap_ratio_interval", "speed_pair", "speed_pairs", "same_kernels", "machine_load")
 
 def reproducer_script(spec:ConvSpec, modes:list[str], device:str, force_new:bool=False, search:dict|None=None,
-                      tinygrads:dict[str, dict]|None=None, repeat:int=10, processes:int=DEFAULT_PROCESSES) -> str:
+                      tinygrads:dict[str, dict]|None=None, repeat:int=10, processes:int=DEFAULT_PROCESSES, rule:str|None=None,
+                      code:dict|None=None) -> str:
   """The script's text. Run as `python repro.py [--source]`: each mode runs in a fresh process and prints its kernels'
   names, their count and the largest error against a float64 numpy reference; --source adds the generated code.
   `modes` are columns (`mode@env` on another tinygrad, `+NAME=VALUE` a context variable set in its run); `tinygrads`: those environments' identities (which release, or
   which checkout at which commit), so the script says what each such column needs. `repeat` and `processes`: how the
-  comparison timed each mode (the runs per process, the processes per mode); the script times them so and prints the verdict."""
-  new_rule = NEW_RULE_PATH.read_text() if any(split(m)[0] == "new" for m in modes) and NEW_RULE_PATH.exists() else None
+  comparison timed each mode (the runs per process, the processes per mode); the script times them so and prints the verdict.
+  `rule`: the NEW rule's source stored with the comparison, embedded as it ran (`code`: the comparison's code identity,
+  named in the script); without one (a comparison stored before rules were kept) the rule in this tree now, and the
+  script says so."""
+  if not any(split(m)[0] == "new" for m in modes): new_rule = None
+  else: new_rule = rule if rule is not None else NEW_RULE_PATH.read_text() if NEW_RULE_PATH.exists() else None
+  which = (f"the NEW rule that ran (wino-dash code {code['id']})" if code else "the NEW rule that ran") if rule is not None else \
+          "the NEW rule as it is in wino-dash's tree today (this comparison was stored without its own)"
   others = "".join(f"\nColumn(s) @{n} need {'the checkout ' + repr(n) if e.get('kind') == 'checkout' else 'tinygrad ' + str(e.get('version'))}: "
                    f"--tinygrad {n}=PYTHON|CHECKOUT (--help)." for n, e in (tinygrads or {}).items())
   doc = (f'"""wino-dash reproducer: {spec.describe()}, on {device}, modes {", ".join(modes)}.\n'
          f"Needs only tinygrad==0.14.0 and numpy: python <this file> [--source]. Each mode runs in a fresh process and\n"
          f"prints the kernels tinygrad generates and the largest error against a float64 numpy reference; then each is\n"
          f"timed again in timing-only processes, interleaved as wino-dash does, and the last line is the speed verdict.\n"
-         f'The functions under a "# wino_core/..." line are wino-dash\'s own, copied verbatim.{others}"""')
+         f'The functions under a "# wino_core/..." line are wino-dash\'s own, copied verbatim; NEW_RULE_SOURCE is {which}.{others}"""')
   parts = [doc + "\n" + _HEADER,
            f"SPEC = {_spec_literal(spec)}\nDEVICE = {device!r}\nRUN_MODES = {list(modes)!r}\nTINYGRADS = {dict(tinygrads or {})!r}\nFORCE_NEW = {force_new!r}  # NEW skips its cost model\n"
            f"SEARCH = {dict(search or {})!r}  # {{}}: tinygrad's heuristics; {{'beam': N}}: BEAM=N; {{'noopt': True}}: NOOPT",
@@ -210,6 +217,6 @@ def reproducer_script(spec:ConvSpec, modes:list[str], device:str, force_new:bool
            _embedded(time_kernels, linear_timer, _ticks, _loadavg, LoadWatch, gpu_clocks, summary),
            "# wino_core/verdict.py\n" + "\n".join(f"{n} = {getattr(verdict, n)!r}" for n in SPEED_CONSTANTS),
            _embedded(*(getattr(verdict, n) for n in SPEED_FUNCTIONS)),
-           "# wino_core/winograd.py, the NEW rule, verbatim\nNEW_RULE_SOURCE = " + (_literal(new_rule) if new_rule is not None else "None"),
+           f"# wino_core/winograd.py: {which}, verbatim\nNEW_RULE_SOURCE = " + (_literal(new_rule) if new_rule is not None else "None"),
            _MAIN]
   return "\n\n".join(parts) + "\n"

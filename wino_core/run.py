@@ -5,8 +5,7 @@ import json, os, shutil, signal, subprocess, sys, tempfile, threading, time
 from dataclasses import asdict, dataclass, field, fields
 from typing import Callable
 
-from wino_core.childenv import child_environ
-from wino_core.envs import PROJECT_ROOT
+from wino_core.childenv import PROJECT_ROOT, child_environ
 from wino_core.result import RunResult
 from wino_core.rounds import default_processes
 from wino_core.search import HEURISTICS, Search

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib, json
 from dataclasses import dataclass
 
-from wino_core.compare import CompareRequest, bounded_int, check_modes
+from wino_core.compare import CompareRequest, bounded_int, check_modes, code_id
 from wino_core.devices import tinygrad_version
 from wino_core.networks import MODELS, ConvLayer, SweepLayer, model_title, network_layers
 from wino_core.result import MODES
@@ -29,6 +29,7 @@ class SweepRequest:
   search: Search = HEURISTICS
   rerun: int = 0
   layers: tuple[ConvLayer, ...] = ()  # custom only
+  code: str|None = None               # the code identity its layers run with (wino_core/code.py): other code, other layers
 
   @property
   def net(self) -> tuple[ConvLayer, ...]: return self.layers if self.model == "custom" else MODELS[self.model].layers
@@ -42,7 +43,7 @@ class SweepRequest:
 
   def layer_request(self, layer:SweepLayer) -> CompareRequest:
     """The comparison a layer is: the same request as the form would make for its conv, so a stored one is reused."""
-    return CompareRequest(layer.spec, self.modes, self.device, self.tinygrad, self.repeat, self.rerun, False, self.search)
+    return CompareRequest(layer.spec, self.modes, self.device, self.tinygrad, self.repeat, self.rerun, False, self.search, code=self.code)
 
   def layer_table(self, caps:Caps|None=None) -> list[dict]:
     """The sweep's stored table before anything ran: per distinct conv its spec, layer names, comparison request and id."""
@@ -53,7 +54,8 @@ class SweepRequest:
     return {"model": self.model, "batch": self.batch, "size": self.size, "dtype": self.dtype, "modes": list(self.modes),
             "device": self.device, "tinygrad": self.tinygrad, "repeat": self.repeat,
             **({"search": self.search.to_dict()} if not self.search.is_default else {}), **({"rerun": self.rerun} if self.rerun else {}),
-            **({"layers": [[getattr(l, f) for f in LAYER_FIELDS] for l in self.layers]} if self.model == "custom" else {})}
+            **({"layers": [[getattr(l, f) for f in LAYER_FIELDS] for l in self.layers]} if self.model == "custom" else {}),
+            **({"code": self.code} if self.code else {})}
   @property
   def id(self) -> str: return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
 
@@ -102,7 +104,8 @@ def parse_sweep(raw:dict, *, devices:list[dict]|None=None, caps:Caps|None=None, 
   if errors: raise SpecError(errors)
   device = raw.get("device") or default_device(devices)
   if not isinstance(device, str): raise SpecError({"device": "must be a device name"})
-  req = SweepRequest(model, batch, size, dtype, tuple(modes), device, tinygrad_version(), repeat, search, rerun, layers)
+  info = next((d for d in devices or [] if d["name"] == device), {})
+  req = SweepRequest(model, batch, size, dtype, tuple(modes), device, tinygrad_version(), repeat, search, rerun, layers, code_id(info))
   distinct = req.distinct_layers(caps)  # every layer's conv checked here; the device once (dtype support)
   if len(distinct) > max_layers:
     raise SpecError({"layers" if model == "custom" else "model": f"{len(distinct)} distinct convs, more than the {max_layers} a sweep may run here"})

@@ -128,10 +128,13 @@ def run_worker(url:str, name:str, only:list[str]|None=None, envs_home:str|None=N
   info = {"name": name, "host": found["host"], "tinygrad": found["tinygrad"], "instance": uuid.uuid4().hex, "devices": devices}
   # a worker just killed under this name holds it until its heartbeat expires; a live one keeps holding it
   end = time.monotonic() + HEARTBEAT_TTL_S + HEARTBEAT_S
+  from wino_core.code import code_identity
   from wino_core.columns import available_envs
   def with_envs(info:dict) -> dict:
-    envs = available_envs(envs_home)
-    return {**info, "devices": [{**d, "tinygrad_envs": envs} for d in info["devices"]]}
+    """The devices as they are now: the environments' identities, and the identity of this host's wino-dash code (the
+    server puts it in a request's id, so an edit of the NEW rule here gives new comparisons)."""
+    envs, code = available_envs(envs_home), code_identity()["id"]
+    return {**info, "devices": [{**d, "tinygrad_envs": envs, "code": code} for d in info["devices"]]}
   while not beat(conn, with_envs(info)):
     if time.monotonic() > end: return fail(f"a worker named {name!r} is already live; choose another --name")
     time.sleep(1)
