@@ -42,8 +42,7 @@ def test_beam_runs_as_its_own_phase_and_a_second_run_reuses_it(tmp_path):
   again = c.post("/api/compare", json={**body, "rerun": 1}).get_json()
   assert again["id"] != first["id"] and wait_done(c, again["status_url"])["state"] == "done"
   rerun = c.get(f"/c/{again['id']}.json").get_json()["runs"]
-  assert all(k["search"]["state"] == "reused" for r in rerun.values() for k in r["kernels"])
-  assert rerun["baseline"]["compile_split_s"]["search"] < runs["baseline"]["compile_split_s"]["search"]
+  assert all(k["search"]["state"] == "reused" for r in rerun.values() for k in r["kernels"]), "nothing searched again (not: it took less time)"
   assert rerun["baseline"]["kernels"][0]["opts"] == base_k["opts"]
   assert SearchCache(app.config["SEARCH_CACHE"]).count() == 1
 
