@@ -77,14 +77,15 @@ def result(cid:str):
                                                                                      diffs_url=url_for("pages.result_diffs", cid=cid))))
 
 def diffs_json(c:dict, key:tuple) -> Response:
-  """The diffs of every kernel pair of the modes ?a= and ?b= under each matching, for the page's script to lay out
-  when a mode pick needs a pair of modes the page does not carry."""
-  from app.result_view import mode_diffs
-  a, b = request.args.get("a", ""), request.args.get("b", "")
+  """The diffs of every kernel pair of the modes ?a= and ?b= under each matching, at the level ?lvl= (source by
+  default), for the page's script to lay out when a view needs a pair of modes or a level the page does not carry."""
+  from app.result_view import levels_of, mode_diffs
+  a, b, lvl = request.args.get("a", ""), request.args.get("b", ""), request.args.get("lvl", "source")
   for k, m in (("a", a), ("b", b)):
     if m not in c["runs"]: abort(400, f"{k}={m[:40]!r}: not a mode of this comparison ({', '.join(c['runs'])})")
-  def render(): return current_app.json.response(mode_diffs(c["runs"], [(a, b)])).get_data()
-  return Response(service.cached_page(("diffs", *key, a, b), render), mimetype="application/json")
+  if lvl not in (levels:=levels_of(c["runs"])): abort(400, f"lvl={lvl[:40]!r}: not a level of this comparison's kernels ({', '.join(levels)})")
+  def render(): return current_app.json.response(mode_diffs(c["runs"], [(a, b)], [lvl])).get_data()
+  return Response(service.cached_page(("diffs", *key, a, b, lvl), render), mimetype="application/json")
 
 @bp.get("/c/<cid>/diffs.json")
 def result_diffs(cid:str): return diffs_json(load(cid), (cid,))

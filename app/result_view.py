@@ -16,6 +16,7 @@ from wino_core.spec import parse_spec
 from wino_core.search import parse_search
 from wino_core.verdict import verdict
 
+LEVEL_LABELS = {"source": "source", "asm": "assembly", "ptx": "PTX", "sass": "SASS"}
 LEXERS = {"c": "c", "cuda": "cuda", "metal": "cpp", "opencl": "c", "hip": "cpp", "ptx": "ptx", "llvm": "llvm", "wgsl": "wgsl"}
 SOURCE_EXT = {"c": "c", "cuda": "cu", "metal": "metal", "opencl": "cl", "hip": "hip", "ptx": "ptx", "llvm": "ll", "wgsl": "wgsl"}
 ROLE_ORDER = ("conv", "weight transform", "input transform", "batched product", "output", "other")
@@ -170,7 +171,18 @@ def script_json(obj) -> Markup:
   """JSON to embed in <script type="application/json">: no '<' at all, so no text in it can close the tag."""
   return Markup(json.dumps(obj).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
-VIEW_KEYS = ("a", "b", "pair", "view", "ws", "norm", "words", "ctx", "ga", "gb")  # the page's view, as the URL gives it
+VIEW_KEYS = ("a", "b", "pair", "view", "ws", "norm", "words", "ctx", "lvl", "ga", "gb")  # the page's view, as the URL gives it
+# a kernel's levels: its source, and the assembly wino_core.assembly captured (asm on CPUs, PTX and SASS on CUDA)
+ASM_LEVELS = ("asm", "ptx", "sass")
+
+def kernel_text(k:dict, lvl:str) -> str:
+  """A kernel's text at a level: its source, or one of its assembly levels ("" where it has none)."""
+  return k["source"] if lvl == "source" else ((k.get("assembly") or {}).get("levels") or {}).get(lvl, "")
+
+def levels_of(runs:dict) -> list[str]:
+  """The levels some kernel of the comparison has, source first."""
+  have = {lvl for r in runs.values() for k in r.get("kernels") or [] for lvl in ((k.get("assembly") or {}).get("levels") or {})}
+  return ["source", *(lvl for lvl in ASM_LEVELS if lvl in have)]
 
 def result_context(c:dict, args, standalone:bool=False, diffs_url:str="", diffs:str|None=None) -> dict:
   """What the result page and the export show. The kernels and diff panes are laid out in the browser (js/kernels.js)
@@ -187,8 +199,10 @@ def result_context(c:dict, args, standalone:bool=False, diffs_url:str="", diffs:
     return f"{mode} · {r.get('device') or c['device']} · {spec.dtype} · tinygrad {r.get('tinygrad') or c['tinygrad']}"
   # the defaults of keys the URL leaves out: the modes chosen here, and the view an export was taken in
   view = {**{k: _last(args, k) for k in VIEW_KEYS if k in args}, "a": a, "b": b}
-  data = view_data(runs, label, view, json.loads(diffs or offline_diffs(runs)) if standalone else mode_diffs(runs, [(a, b)]))
-  return {"c": c, "spec": spec, "runs": runs, "a": a, "b": b, "opts": opts, "label": label, "verdict": verdict(c),
+  # the live page carries the source diffs of its pair of modes, and those of the level the URL asks for
+  levels = list(dict.fromkeys(["source", *([view["lvl"]] if view.get("lvl") in levels_of(runs) else [])]))
+  data = view_data(runs, label, view, json.loads(diffs or offline_diffs(runs)) if standalone else mode_diffs(runs, [(a, b)], levels))
+  return {"c": c, "spec": spec, "runs": runs, "a": a, "b": b, "opts": opts, "label": label, "verdict": verdict(c), "levels": data["levels"], "level_labels": LEVEL_LABELS,
           "summary": [summary_row(m, r) for m, r in runs.items()],
           "charts": script_json(chart_data(runs) | {"roofline": roofline_chart(runs, peak, c.get("device_model"))}), "highlight": highlight_source, "ext": SOURCE_EXT, "kernel_name": kernel_name_html,
           "created": datetime.datetime.fromtimestamp(c["created"], datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -213,27 +227,29 @@ def _row(r:dict) -> list:
   carries each kernel's source once)."""
   return [r["kind"], r["a_no"], r["b_no"], _spans(r["a_segments"]), _spans(r["b_segments"])]
 
-def mode_diffs(runs:dict, which:list[tuple[str, str]]) -> dict:
+def mode_diffs(runs:dict, which:list[tuple[str, str]], levels:list[str]|None=None) -> dict:
   """The diff of every kernel pair of the ordered pairs of modes `which`, whole files (every row), under the four
   matchings (whitespace, normalized names), by the same wino_core.diff as everywhere; the page's script only lays the
   rows out (split or unified, word marks on or off, context lines). Each unordered pair of sources is diffed once: b
   against a is a against b mirrored, exactly as diff_kernels makes it. Equal diffs are kept once: "diffs" maps a key
-  a|b|pair|ws norm to an index in "rows"."""
+  a|b|pair|ws norm to an index in "rows", and a|b|pair|ws norm|lvl for each assembly level (normalizing renumbers its
+  registers and addresses), of `levels` (default: every level there is; an assembly diff takes several times a source's)."""
   kernels = {m: r.get("kernels") or [] for m, r in runs.items()}
   made: dict[tuple, dict] = {}
-  def diff(left:str, right:str, ws:int, norm:int) -> dict:
-    if (key:=(right, left, ws, norm)) in made: return mirror(made[key])
-    return made.setdefault((left, right, ws, norm), diff_kernels(left, right, ignore_whitespace=bool(ws), normalize=bool(norm)))
+  def diff(left:str, right:str, ws:int, norm:int, asm:bool) -> dict:
+    if (key:=(right, left, ws, norm, asm)) in made: return mirror(made[key])
+    return made.setdefault((left, right, ws, norm, asm), diff_kernels(left, right, ignore_whitespace=bool(ws), normalize=bool(norm), asm=asm))
   diffs, unique = {}, {}
   for a, b in which:
     for i, p in enumerate(pair_kernels(kernels[a], kernels[b])):
-      left = kernels[a][p["a"]]["source"] if p["a"] is not None else ""
-      right = kernels[b][p["b"]]["source"] if p["b"] is not None else ""
-      for ws in (0, 1):
-        for norm in (0, 1):
-          d = diff(left, right, ws, norm)
-          text = json.dumps({"rows": [_row(r) for r in d["split"]], "summary": d["summary"]})
-          diffs[f"{a}|{b}|{i}|{ws}{norm}"] = unique.setdefault(text, len(unique))
+      for lvl in levels_of(runs) if levels is None else levels:
+        left = kernel_text(kernels[a][p["a"]], lvl) if p["a"] is not None else ""
+        right = kernel_text(kernels[b][p["b"]], lvl) if p["b"] is not None else ""
+        for ws in (0, 1):
+          for norm in (0, 1):
+            d = diff(left, right, ws, norm, lvl != "source")
+            text = json.dumps({"rows": [_row(r) for r in d["split"]], "summary": d["summary"]})
+            diffs[f"{a}|{b}|{i}|{ws}{norm}" + ("" if lvl == "source" else f"|{lvl}")] = unique.setdefault(text, len(unique))
   return {"diffs": diffs, "rows": [json.loads(t) for t in unique]}
 
 def offline_diffs(runs:dict) -> str:
@@ -242,12 +258,14 @@ def offline_diffs(runs:dict) -> str:
   return json.dumps(mode_diffs(runs, [(a, b) for a in runs for b in runs]))
 
 def view_data(runs:dict, label, view:dict, diffs:dict) -> dict:
-  """What the kernels and diff panes are laid out from: every mode's kernels (name, role, source; their cards are
-  <template>s in the page), the kernel pairs of every ordered pair of modes, `mode_diffs` of some of them and the
-  view's defaults."""
+  """What the kernels and diff panes are laid out from: every mode's kernels (name, role, source, assembly levels; their
+  cards are <template>s in the page), the levels there are, the kernel pairs of every ordered pair of modes,
+  `mode_diffs` of some of them and the view's defaults."""
   kernels = {m: r.get("kernels") or [] for m, r in runs.items()}
-  return {"view": view, "a": view["a"], "b": view["b"], "modes": list(runs), "labels": {m: label(m) for m in runs},
-          "kernels": {m: [{"name": k["name"], "role": k["role"], "source": k["source"]} for k in ks] for m, ks in kernels.items()},
+  levels = levels_of(runs)
+  return {"view": view, "a": view["a"], "b": view["b"], "modes": list(runs), "labels": {m: label(m) for m in runs}, "levels": levels,
+          "kernels": {m: [{"name": k["name"], "role": k["role"], "source": k["source"],
+                           "levels": {lvl: kernel_text(k, lvl) for lvl in levels[1:] if kernel_text(k, lvl)}} for k in ks] for m, ks in kernels.items()},
           "pairs": {f"{a}|{b}": pair_kernels(kernels[a], kernels[b]) for a in runs for b in runs}, **diffs}
 
 def inline_assets(js_files:tuple[str, ...]) -> dict:

@@ -142,7 +142,10 @@
       this.fillWhich(which.join(":") || "kernel_graph");
       if (this.drawnView !== this.shown) this.pick();
     }
-    pick() {
+    // the kernel index when the pane shows a kernel's AST, else null
+    get astKernel() { return !this.custom && this.whichSel.value.startsWith("ast:") ? +this.whichSel.value.slice(4) : null; }
+    pick() { this.ready = this.drawPicked(); return this.ready; }
+    drawPicked() {
       this.drawnView = this.shown;
       this.custom = null;
       this.collapsed.clear();
@@ -290,6 +293,8 @@
       if (n.kind === "buffer") rows.push(["shape", n.shape ? n.shape.join(" × ") : "— (size only)"], ["size", `${n.size} elements, ${fmtBytes(n.nbytes)}`]);
       if (n.consts) rows.push(["constants", n.consts.join("\n")]);
       if (n.expr) rows.push(["index", n.expr]);
+      const stage = n.stage || this.ix.g.stage;  // NEW: the stage of its rewrite that made this kernel
+      if (stage) rows.push(["stage", stage]);
       const title = (m) => (m.kind === "kernel" ? `${m.name} (${m.role})` : m.kind === "buffer" ? m.name : m.op);
       const link = (i) => `<button type="button" class="g-link" data-goto="${i}">#${i} ${esc(title(this.ix.byId.get(i)))}</button>`;
       const srcs = this.ix.srcs.get(id), cons = this.ix.cons.get(id), excl = exclusiveInputs(this.ix, id).length;
@@ -299,6 +304,12 @@
       if (this.collapsed.has(id)) html += `<button type="button" class="g-collapse" data-node="${id}">expand its inputs</button>`;
       else if (excl) html += `<button type="button" class="g-collapse" data-node="${id}">collapse its ${excl} exclusive inputs</button>`;
       if (n.kind === "kernel" && !this.custom) html += ` <button type="button" class="g-ast" data-kernel="${n.index}">show this kernel's AST</button>`;
+      const kernel = this.astKernel;
+      if (kernel !== null) {
+        html += `<p class="g-lines">source lines: ${(n.lines || []).map((l) => `<button type="button" class="g-link" data-line="${l}">L${l}</button>`).join(" ") || "none"}</p>`;
+        // the kernel card of this side marks the node's lines (sources.js)
+        document.dispatchEvent(new CustomEvent("wino:node", { detail: { side: this.side, mode: this.modeSel.value, kernel, lines: n.lines || [], reveal: false } }));
+      }
       this.details.innerHTML = html;
     }
     detailsClick(e) {
@@ -309,6 +320,13 @@
         if (this.nodeEls.has(id)) { this.select(id); this.centerOn(id); }
       } else if (b.dataset.node != null) this.toggleCollapse(+b.dataset.node);
       else if (b.dataset.kernel != null) { this.whichSel.value = "ast:" + b.dataset.kernel; this.pin(); }
+      else if (b.dataset.line != null) {
+        const n = this.ix.byId.get(this.selected);
+        document.dispatchEvent(new CustomEvent("wino:node", { detail: { side: this.side, mode: this.modeSel.value, kernel: this.astKernel,
+                                                                           lines: n.lines || [], reveal: true } }));
+        const line = document.querySelector(`#kernels .kernel[data-side="${this.side}"] .klevel-source [id$="-k${this.astKernel}-L${b.dataset.line}"]`);
+        if (line) line.closest(".kernel").scrollIntoView({ block: "nearest" });
+      }
     }
     toggleCollapse(id) {
       if (this.collapsed.has(id)) this.collapsed.delete(id);
@@ -370,6 +388,25 @@
   view.on(["a", "b", "ga", "gb"], follow);
   view.whenShown(section, () => { near = true; follow(); });
 
+  // a source line's UOps (sources.js): the pane of its side shows the kernel's AST (pinned in the URL) and selects the
+  // nodes that made the line
+  async function showLine(side, mode, kernel, line) {
+    const p = panes.find((x) => x.side === side);
+    if (!p) return [];
+    const v = `${mode}:ast:${kernel}`;
+    view.set({ ["g" + side]: v });
+    p.showView(v);
+    await p.ready;
+    if (p.astKernel !== kernel || p.modeSel.value !== mode || !p.nodeEls) return [];
+    const ids = p.ix.g.nodes.filter((n) => (n.lines || []).includes(line)).map((n) => n.id);
+    for (const [id, el] of p.nodeEls) el.classList.toggle("line-hit", ids.includes(id));
+    p.el.dataset.lineHits = ids.length;
+    p.status.textContent = `line ${line}: ${ids.length ? `${ids.length} node${ids.length === 1 ? "" : "s"} made it` : "no node of this AST made it"}`;
+    if (ids.length) { p.select(ids[0]); p.centerOn(ids[0]); }
+    p.el.scrollIntoView({ block: "nearest" });
+    return ids;
+  }
+
   // for tests and the console: draw any {nodes, edges} graph in a pane; resolves with {nodes, edges, layoutMs, renderMs}
-  window.winoGraphs = { panes, show: (side, graph) => { const p = panes.find((x) => x.side === side); p.custom = graph; p.collapsed.clear(); return p.draw(); } };
+  window.winoGraphs = { panes, showLine, show: (side, graph) => { const p = panes.find((x) => x.side === side); p.custom = graph; p.collapsed.clear(); return p.draw(); } };
 })();

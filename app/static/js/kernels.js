@@ -16,7 +16,8 @@
     const valid = data.modes.includes(get("a")) && data.modes.includes(get("b"));
     const s = { a: valid ? get("a") : data.a, b: valid ? get("b") : data.b, view: get("view") === "unified" ? "unified" : "split",
                 ws: flag("ws"), norm: flag("norm"), words: get("words") !== "0",
-                ctx: /^\s*\d+\s*$/.test(get("ctx") || "") ? Math.min(1000, +get("ctx")) : null };
+                ctx: /^\s*\d+\s*$/.test(get("ctx") || "") ? Math.min(1000, +get("ctx")) : null,
+                lvl: (data.levels || []).includes(get("lvl")) ? get("lvl") : "source" };
     const pairs = pairsOf(s), both = pairs.findIndex((p) => p.a !== null && p.b !== null);
     s.pair = /^\d+$/.test(get("pair") || "") ? Math.min(+get("pair"), Math.max(pairs.length - 1, 0)) : Math.max(both, 0);
     return s;
@@ -27,7 +28,9 @@
   // a kernel's card, its line ids renamed from the template's (t1-k2-L14) to the side's (a-k2-L14)
   function card(mode, index, side) {
     const t = templates[mode], el = t.content.children[index].cloneNode(true), from = `${t.dataset.anchor}-k`;
-    el.dataset.side = side;
+    Object.assign(el.dataset, { side, mode, index });
+    const levels = data.kernels[mode][index].levels || {};
+    for (const code of el.querySelectorAll("code.level-text")) code.textContent = levels[code.closest(".klevel").dataset.level] || "";
     for (const n of el.querySelectorAll("[id], [name], [href]")) {
       for (const attr of ["id", "name", "href"]) {
         const v = n.getAttribute(attr);
@@ -53,8 +56,22 @@
           td.append(c);
         }
       }
+      mixDeltas(tr);
       return tr;
     }));
+  }
+
+  // each count of the right kernel's instruction mix with its difference from the left kernel's (a count only the left
+  // has shows as 0 on the right)
+  function mixDeltas(tr) {
+    const [a, b] = [...tr.querySelectorAll(".kmix")];
+    if (!a || !b || a.dataset.of !== b.dataset.of) return;
+    const ma = JSON.parse(a.dataset.mix), mb = JSON.parse(b.dataset.mix);
+    for (const key of Object.keys(ma)) if (!(key in mb)) b.insertAdjacentHTML("beforeend", `<span class="mix-item" data-key="${esc(key)}">${esc(key)} <b>0</b></span>`);
+    for (const item of b.querySelectorAll(".mix-item")) {
+      const d = (mb[item.dataset.key] || 0) - (ma[item.dataset.key] || 0);
+      if (d) item.insertAdjacentHTML("beforeend", `<span class="delta ${d > 0 ? "up" : "down"}" title="right minus left">${d > 0 ? "+" : "−"}${Math.abs(d)}</span>`);
+    }
   }
 
   // *** the diff ***
@@ -114,16 +131,18 @@
     return s.view === "split" ? column("a", sides.a) + column("b", sides.b) : column("", uni);
   }
 
-  // the rows of a pair of modes: carried by the page, or fetched once (the live page carries only the pair it opened on)
+  // the rows of a pair of modes at a level: carried by the page, or fetched once (the live page carries the source diffs of
+  // the pair it opened on, and those of the level its URL asked for)
   const loading = new Map();
   function rowsFor(s) {
-    const key = `${s.a}|${s.b}|${s.pair}|${+s.ws}${+s.norm}`;
+    const key = `${s.a}|${s.b}|${s.pair}|${+s.ws}${+s.norm}` + (s.lvl === "source" ? "" : `|${s.lvl}`);
     if (key in data.diffs || !pairsOf(s).length) return Promise.resolve(data.rows[data.diffs[key]]);
-    const both = `${s.a}|${s.b}`;
+    const both = `${s.a}|${s.b}|${s.lvl}`;
     if (!loading.has(both)) {
       const url = new URL(data.diffs_url, location.href);
       url.searchParams.set("a", s.a);
       url.searchParams.set("b", s.b);
+      url.searchParams.set("lvl", s.lvl);
       loading.set(both, fetch(url).then((r) => (r.ok ? r.json() : Promise.reject(new Error(`${r.status} ${r.statusText}`)))).then((got) => {
         const base = data.rows.length;
         data.rows.push(...got.rows);
@@ -150,9 +169,10 @@
     catch (err) { if (token === drawn) { summary.textContent = `could not load this diff: ${err.message}`; table.removeAttribute("aria-busy"); } return; }
     if (token !== drawn) return;  // another view was asked for meanwhile
     const sum = d.summary;
-    summary.textContent = sum.identical ? `identical${s.norm || s.ws ? " (as matched)" : ""}`
-      : `${sum.changed} changed, ${sum.added} added, ${sum.removed} removed lines`;
-    const lines = (m, i) => (i === null ? [] : k[m][i].source.split("\n"));
+    summary.textContent = (s.lvl === "source" ? "" : `${levelPicks[0].selectedOptions[0]?.text || s.lvl}: `) +
+      (sum.identical ? `identical${s.norm || s.ws ? " (as matched)" : ""}` : `${sum.changed} changed, ${sum.added} added, ${sum.removed} removed lines`);
+    const levelText = (kernel) => (s.lvl === "source" ? kernel.source : kernel.levels[s.lvl] || "");
+    const lines = (m, i) => (i === null ? [] : levelText(k[m][i]).split("\n"));
     table.innerHTML = diffHtml(s, d, lines(s.a, p.a), lines(s.b, p.b));
     table.removeAttribute("aria-busy");
   }
@@ -168,6 +188,8 @@
     for (const key of ["ws", "norm", "words"]) form.querySelector(`input[type=checkbox][name=${key}]`).checked = s[key];
     form.elements.ctx.value = s.ctx === null ? "" : s.ctx;
   }
+  const levelPicks = [...document.querySelectorAll("select.pick-level")];
+  const showLevel = (s) => { for (const sel of levelPicks) sel.value = s.lvl; document.getElementById("kernels").dataset.lvl = s.lvl; };
   const shownValue = (input) => { const s = current(); return input.type === "checkbox" ? (s[input.name] ? "1" : "0") : String(s[input.name] ?? ""); };
   function apply(inputs) {
     const change = {};
@@ -197,11 +219,12 @@
     } else input.addEventListener("change", () => apply([input]));
   }
 
-  view.on(["a", "b", "pair", "view", "ws", "norm", "words", "ctx"], (_, changed) => {
+  view.on(["a", "b", "pair", "view", "ws", "norm", "words", "ctx", "lvl"], (_, changed) => {
     const s = current();
     if (changed.has("a") || changed.has("b")) renderKernels(s);
     renderDiff(s);
     showControls(s);
+    showLevel(s);
   });
 
   // the standalone export opens in the view shown now

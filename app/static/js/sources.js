@@ -1,11 +1,13 @@
 // Sources pane: copy and download each kernel's source, scroll a pair's two sources (and the split diff's two sides)
-// together, open the kernel a line link (#a-k2-L14) points at and mark its line, and copy a link to the view.
+// together, open the kernel a line link (#a-k2-L14) points at and mark its line, copy a link to the view, and link a
+// source line to the UOps of its kernel's AST (wino_core.linemap): a click on a line selects them in the graph pane of
+// its side; a node selected there marks its lines.
 (function () {
   const section = document.getElementById("kernels");
   if (!section) return;
-  // the source as written: the highlighted text without the line numbers
+  // the text of the level shown (source, assembly …) as written: the highlighted text without the line numbers
   function sourceOf(kernel) {
-    const code = kernel.querySelector(".hl code").cloneNode(true);
+    const code = (kernel.querySelector(`.klevel-${section.dataset.lvl || "source"} .hl code`) || kernel.querySelector(".hl code")).cloneNode(true);
     code.querySelectorAll(".linenos").forEach((n) => n.remove());
     return code.textContent;
   }
@@ -69,6 +71,46 @@
   }
   window.addEventListener("hashchange", showLine);
   showLine();
+
+  // line -> UOps: the line a click landed on is the nearest line anchor (a-k2-L14) before it in its <code>
+  function lineAt(target) {
+    const code = target.closest(".klevel-source .hl code");
+    if (!code || target.closest(".linenos")) return null;  // the number itself is the line's link
+    for (let n = target.closest("code > *") || target; n; n = n.previousSibling) {
+      const m = n.id && /-k(\d+)-L(\d+)$/.exec(n.id);
+      if (m) return { kernel: n.closest(".kernel"), line: +m[2] };
+    }
+    return null;
+  }
+  section.addEventListener("click", (e) => {
+    const at = lineAt(e.target);
+    if (!at || !window.winoGraphs || window.getSelection().toString()) return;  // selecting text is not a click on a line
+    const k = at.kernel.dataset;
+    window.winoGraphs.showLine(k.side, k.mode, +k.index, at.line);
+  });
+  // UOps -> lines: a node of a kernel's AST selected in a graph pane marks its lines in that kernel's card
+  document.addEventListener("wino:node", (e) => {
+    const { side, mode, kernel, lines } = e.detail;
+    section.querySelectorAll(".line-uop").forEach((n) => n.classList.remove("line-uop"));
+    section.querySelectorAll(".line-uop-mark").forEach((n) => n.remove());
+    const card = section.querySelector(`.kernel[data-side="${side}"][data-mode="${CSS.escape(mode)}"][data-index="${kernel}"]`);
+    if (!card || !lines) return;
+    let first = null;
+    for (const l of lines) {
+      const anchor = card.querySelector(`.klevel-source [id$="-k${kernel}-L${l}"]`);
+      if (!anchor) continue;
+      anchor.classList.add("line-uop");
+      const mark = document.createElement("span");
+      mark.className = "line-uop-mark";  // absolutely placed where it stands: at the top of its line
+      anchor.after(mark);
+      first = first || mark;
+    }
+    if (first && e.detail.reveal) {
+      first.closest("details").open = true;
+      const pre = first.closest("pre");  // scroll the source, not the page
+      pre.scrollTop = first.offsetTop - pre.clientHeight / 2;
+    }
+  });
 
   // a link to the view as shown: every key of it is in the address
   const copyLink = document.getElementById("copy-link");
