@@ -287,7 +287,7 @@ def test_standalone_export_keeps_the_view_and_every_modes_sources(stored):
       assert f'id="t{mi}-k{i}-L1"' in html and offline["kernels"][mode][i]["source"] == k["source"]
   modes = list(data["runs"])
   assert set(offline["pairs"]) == {f"{a}|{b}" for a in modes for b in modes}
-  assert len(offline["diffs"]) == 4 * sum(len(p) for p in offline["pairs"].values())
+  assert len(offline["diffs"]) == 4 * len(offline["levels"]) * sum(len(p) for p in offline["pairs"].values())  # source and asm
 
 def test_the_export_diffs_each_pair_of_sources_once_and_keeps_them_by_id(stored, monkeypatch):
   """every ordered pair of modes is in the file, but b↔a is a↔b mirrored (diffed once), and a comparison never changes,
@@ -302,8 +302,10 @@ def test_the_export_diffs_each_pair_of_sources_once_and_keeps_them_by_id(stored,
   ks = offline["kernels"]
   def src(m, i): return "" if i is None else ks[m][i]["source"]
   pairs = {frozenset((src(a, p["a"]), src(b, p["b"]))) for key, ps in offline["pairs"].items() for a, b in [key.split("|")] for p in ps}
-  assert len(calls) == 4 * len(pairs) and len({frozenset(ab) for ab in calls}) == len(pairs)
-  assert len(offline["diffs"]) == 4 * sum(len(p) for p in offline["pairs"].values()), "still every ordered pair"
+  levels = offline["levels"]  # the source, and the CPU's assembly: each diffed under the four matchings
+  assert levels == ["source", "asm"]
+  assert len(calls) == 4 * len(pairs) * len(levels) and len({frozenset(ab) for ab in calls}) == len(pairs) * len(levels)
+  assert len(offline["diffs"]) == 4 * len(levels) * sum(len(p) for p in offline["pairs"].values()), "still every ordered pair"
   del calls[:]
   again = c.get(f"/c/{stored['id']}.html?a=old&b=baseline&view=unified").get_data(as_text=True)
   assert len(calls) == 0 and json.loads(re.search(r'id="view-data">(.*?)</script>', again, re.S).group(1))["rows"] == offline["rows"]
@@ -320,3 +322,10 @@ def test_the_page_carries_its_pair_of_modes_diffs_and_fetches_others(stored):
   assert max(got["diffs"].values()) < len(got["rows"]) and all({"rows", "summary"} <= set(r) for r in got["rows"])
   r = c.get(f"{page['diffs_url']}?a=baseline&b=nope")
   assert r.status_code == 400 and "not a mode of this comparison" in r.get_data(as_text=True)
+  # another level: its own diffs, fetched (the page carries a level's only when its URL names it)
+  asm = c.get(f"{page['diffs_url']}?a=baseline&b=old&lvl=asm").get_json()
+  assert set(asm["diffs"]) == {k + "|asm" for k in got["diffs"]}
+  page = json.loads(re.search(r'id="view-data">(.*?)</script>', c.get(f"/c/{stored['id']}?a=old&b=baseline&lvl=asm").get_data(as_text=True), re.S).group(1))
+  assert {k.split("|", 4)[-1] for k in page["diffs"]} == {"00", "01", "10", "11", "asm"} and page["view"]["lvl"] == "asm"
+  r = c.get(f"{page['diffs_url']}?a=baseline&b=old&lvl=sass")
+  assert r.status_code == 400 and "not a level of this comparison's kernels (source, asm)" in r.get_data(as_text=True)
