@@ -202,7 +202,7 @@ def test_verdict_on_the_seeds_shape_in_page_and_json(client, dtype):
   html = client.get(f"/c/{r.get_json()['id']}").get_data(as_text=True)
   assert 'id="verdict"' in html and f'<b class="mode-{v["fastest"]}">{v["fastest"]}</b>' in html
   # each rule says the precision the run kept: NEW's CPU layout float32 in between, OLD the conv's dtype
-  assert "Mann-Whitney" in html and f"{dtype}, Winograd, float32 intermediates: correct ≤" in html
+  assert "Student-t" in html and f"{dtype}, Winograd, float32 intermediates: correct ≤" in html
   assert f"{dtype}, Winograd, {dtype} intermediates: correct ≤" in html
   assert html.count('class="badge" title="fastest mode"') == 1
 

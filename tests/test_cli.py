@@ -42,7 +42,7 @@ def test_bfloat16_runs_every_mode_and_is_correct():
   # numpy has no bfloat16: the inputs are float32 values bfloat16 holds exactly, cast by tinygrad, and the reference
   # uses those very values. Where the CPU's clang cannot compile __bf16 the run says tinygrad emulated it.
   p = cli("compare", "--cin", "16", "--cout", "16", "--size", "16", "--dtype", "bfloat16", "--modes", "baseline,old,new",
-          "--device", "CPU", "--repeat", "1", "--json")
+          "--device", "CPU", "--repeat", "1", "--processes", "1", "--json")
   assert p.returncode == 0, p.stderr
   out = json.loads(p.stdout)
   assert out["spec"]["dtype"] == "bfloat16"
