@@ -19,7 +19,7 @@ from wino_core.verdict import verdict
 LEVEL_LABELS = {"source": "source", "asm": "assembly", "ptx": "PTX", "sass": "SASS"}
 LEXERS = {"c": "c", "cuda": "cuda", "metal": "cpp", "opencl": "c", "hip": "cpp", "ptx": "ptx", "llvm": "llvm", "wgsl": "wgsl"}
 SOURCE_EXT = {"c": "c", "cuda": "cu", "metal": "metal", "opencl": "cl", "hip": "hip", "ptx": "ptx", "llvm": "ll", "wgsl": "wgsl"}
-ROLE_ORDER = ("conv", "weight transform", "input transform", "batched product", "output", "other")
+ROLE_ORDER = ("conv", "weight transform", "input tiles", "input transform", "batched product", "output", "output copy", "other")
 FORMATTER = HtmlFormatter(cssclass="hl", linenos="inline", wrapcode=True)
 LAYOUT_LIB = "vendor/elkjs-0.12.1/elk.bundled.js"  # under static/: the graph layout, loaded by js/graph-worker.js
 
@@ -96,7 +96,7 @@ def summary_row(mode:str, r:dict) -> dict:
           "first_run_s": r.get("first_run_s"), "abs_err": r.get("max_abs_err"), "rel_err": r.get("max_rel_err"), "fired": fired}
 
 ROLE_COLOURS = {"conv": "#4c78a8", "weight transform": "#f58518", "input transform": "#54a24b", "batched product": "#e45756",
-                "output": "#b279a2", "other": "#9d9da0"}
+                "output": "#b279a2", "input tiles": "#88d27a", "output copy": "#d6a5c9", "other": "#9d9da0"}
 
 def chart_data(runs:dict) -> dict:
   """Kernel time per mode: one stacked bar per kernel (median), one colour per kernel role across modes, and the min–max
@@ -135,7 +135,7 @@ def chart_data(runs:dict) -> dict:
 
 MODE_COLOURS = {"baseline": "#4c78a8", "old": "#f58518", "new": "#54a24b"}
 ROLE_SYMBOLS = {"conv": "circle", "weight transform": "diamond", "input transform": "square", "batched product": "star",
-                "output": "triangle-up", "other": "x"}
+                "output": "triangle-up", "input tiles": "square-open", "output copy": "triangle-up-open", "other": "x"}
 
 def roofline_chart(runs:dict, peak:dict|None, model:str|None) -> dict:
   """Every kernel as a point (arithmetic intensity, achieved FLOP/s), one colour per mode and one marker per kernel role

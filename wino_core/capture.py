@@ -82,6 +82,31 @@ def kernel_role(reads:set[str], writes_output:bool, is_reduce:bool) -> str:
   if reads == {"tmp"} and is_reduce: return "batched product"
   return "other"
 
+def refine_roles(kernels:list[dict]) -> list[dict]:
+  """Roles that need the whole schedule: a rule that materializes more than XHAT/GHAT/MHAT (the seeds' rule writes the
+  6x6 input tiles and the output transform's result to buffers of their own, six kernels) has its transforms one kernel
+  away from the input and the output. Along the buffers kernels read and write: the kernel that writes what the batched
+  product reads is the input transform (the one before it, a copy of the input, "input tiles"); the kernel that
+  transforms the product's result is the output (what then copies it into the conv's result, "output copy"). So its
+  kernels pair by role with OLD's and NEW's. Kernels are changed in place and returned."""
+  writer = {b: k for k in kernels for b in k.get("writes", [])}
+  for prod in (k for k in kernels if k["role"] == "batched product"):
+    for b in prod.get("reads", []):
+      k = writer.get(b)
+      if k is None or k["role"] != "other" or k.get("reduces"): continue
+      before = [writer[r] for r in k.get("reads", []) if r in writer and writer[r]["role"] == "input transform"]
+      if before:
+        k["role"] = "input transform"
+        for t in before: t["role"] = "input tiles"
+    out_of = set(prod.get("writes", []))
+    for k in kernels:
+      if k["role"] != "other" or not out_of & set(k.get("reads", [])): continue
+      copies = [o for o in kernels if o["role"] == "output" and set(k.get("writes", [])) & set(o.get("reads", []))]
+      if copies:
+        k["role"] = "output"
+        for o in copies: o["role"] = "output copy"
+  return kernels
+
 def program_calls(linear:UOp) -> list[UOp]: return [c for c in linear.src if c.op is Ops.CALL and c.src[0].op is Ops.PROGRAM]
 def scheduled_calls(linear:UOp) -> list[UOp]:
   """The kernels of a LINEAR before compile_linear, each CALL's SINK as scheduled: the same order as program_calls of the compiled one."""

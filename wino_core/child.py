@@ -77,7 +77,7 @@ def _run(req:dict, out) -> dict:
   import tinygrad
   from tinygrad import Tensor, Device
   from tinygrad.helpers import Context
-  from wino_core.capture import CompilerClock, BufferTable
+  from wino_core.capture import CompilerClock, BufferTable, refine_roles
   from wino_core.reference import conv2d_reference, max_errors
   from wino_core.tinygrad_compat import pipeline
   from wino_core.machine import LoadWatch
@@ -131,7 +131,7 @@ def _run(req:dict, out) -> dict:
 
   buf = pipe.buffer
   buffers = BufferTable({buf(x): "x", buf(w): "w", buf(result_t): "out", **({buf(b): "w"} if b is not None else {})})
-  kernels = [k | {"time_s": _summary(ts)} for k, ts in zip(pipe.describe(linear, calls, buffers, dev.renderer), per_kernel)]
+  kernels = refine_roles([k | {"time_s": _summary(ts)} for k, ts in zip(pipe.describe(linear, calls, buffers, dev.renderer), per_kernel)])
   winograd = report(kernels)  # OLD's from its kernels; NEW's from what its rule rewrote
   if search_info is not None and len(search_info) == len(kernels):  # one searched SINK per compiled kernel, in launch order
     for k, si in zip(kernels, search_info): k["search"] = si
