@@ -115,7 +115,7 @@ def test_line_links_download_and_the_chart_scale(page, result_url):
   page.goto(result_url.split("?")[0] + "#b-k1-L3")
   line = page.locator("#b-k1-L3")
   assert line.get_attribute("class") == "line-target"
-  assert page.locator('.kernel[data-side="b"]').nth(1).locator("details").get_attribute("open") is not None, "the linked kernel opens"
+  assert page.locator('.kernel[data-side="b"]').nth(1).locator("details.klevel-source").get_attribute("open") is not None, "the linked kernel opens"
   kernel = page.locator('.kernel[data-side="b"]').first
   with page.expect_download() as dl:
     kernel.locator("button.k-download").click()
