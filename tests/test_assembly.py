@@ -7,7 +7,7 @@ import pytest
 from tinygrad import Device, Tensor
 from tinygrad.engine.realize import compile_linear
 from tinygrad.uop.ops import Ops
-from wino_core.assembly import kernel_assembly, ptx_mix, ptxas, sass_mix, x86_mix
+from wino_core.assembly import kernel_assembly, ptx_mix, ptxas, sass_code, sass_mix, x86_mix
 from wino_core.capture import LinearCapture, program_calls
 from wino_core.linemap import ast_lines, rendered_lines
 
@@ -70,6 +70,12 @@ SASS = """\t.text.r_64_16:
         /*00a0*/               @P1 BRA `(.L_x_0) ;
         /*00b0*/                   EXIT ;
 """
+
+def test_sass_starts_at_its_first_instruction():
+  header = "\t.headerflags\t@\"EF_CUDA_SM90\"\n\t.elftype\t@\"ET_EXEC\"\n\t.section\t.text.r_64_16,\"ax\",@progbits\n\t.global\tr_64_16\n"
+  code = sass_code(header + SASS)
+  assert code.startswith("        /*0000*/") and ".global" not in code and "r_64_16" not in code
+  assert sass_mix(code) == sass_mix(SASS)
 
 def test_sass_mix_counts_mma_ffma_and_memory_widths():
   assert sass_mix(SASS) == {"instructions": 12, "FFMA": 1, "HMMA": 1, "LDG.32": 1, "LDG.128": 1, "LDS.16": 1, "STG.64": 1,

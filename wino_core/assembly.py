@@ -102,7 +102,14 @@ def nvdisasm(cubin:bytes) -> str:
     elif (tool:=_tool("cuobjdump")): p = _run([tool, "-sass", fn])
     else: raise FileNotFoundError("needs nvdisasm or cuobjdump (CUDA toolkit): neither is on PATH")
   if p.returncode != 0: raise RuntimeError(f"{os.path.basename(tool)} failed: {p.stderr.strip()[:300]}")
-  return p.stdout
+  return sass_code(p.stdout)
+
+def sass_code(text:str) -> str:
+  """The SASS from its first instruction on: the ELF header lines before it (.section, .global, .size …) all name the
+  kernel, so in a diff of two kernels every one of them reads as changed."""
+  lines = text.splitlines()
+  start = next((i for i, l in enumerate(lines) if re.match(r"\s*/\*0+\*/", l)), 0)
+  return "\n".join(lines[start:]).rstrip() + "\n"
 
 _SASS_INS = re.compile(r"^\s*/\*[0-9a-f]+\*/\s+(?:@!?U?P\w+\s+)?([A-Z][A-Z0-9_.]*)", re.M)
 _MEM_OPS = {"LDG", "STG", "LDS", "STS", "LDL", "STL", "LD", "ST", "LDSM", "LDGSTS", "ATOMG", "RED"}
