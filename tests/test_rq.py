@@ -128,7 +128,7 @@ def test_jobs_on_each_worker_complete_one_at_a_time_per_device(cluster):
     for s in states.values(): phases.update(s["progress"]["modes"].values())
     assert not any(s["state"] == "failed" for s in states.values()), states
     return all(s["state"] == "done" for s in states.values())
-  until(all_done, 150, "three jobs on two workers")
+  until(all_done, 600, "three jobs on two workers")
   assert not overlap, "two jobs ran on one worker's device at once"
   assert phases & {"compiling", "checking", "timing"}, "the job page shows live phases from the worker"
   for body, device in ((a1, "CPU@w-a"), (b1, "CPU@w-b")):
