@@ -1,7 +1,6 @@
 """wino-dash's Flask app: an application factory, a blueprint per area, thin views over wino_core and the store."""
 from __future__ import annotations
-import os
-from flask import Flask
+import os, pathlib, sys
 
 DEFAULTS = {
   "DATABASE": None,             # default: <instance folder>/wino-dash.sqlite3
@@ -26,12 +25,26 @@ DEFAULTS = {
   "SEARCH_CACHE": None,         # BEAM results kept across runs and restarts; default: search-cache.sqlite3 beside DATABASE
 }
 
-def default_database() -> str:
-  """The store's file when none is given: wino-dash.sqlite3 in Flask's instance folder for this package."""
-  return os.path.join(Flask(__name__, instance_relative_config=True).instance_path, "wino-dash.sqlite3")
+def instance_path() -> str:
+  """Flask's instance folder for this package, by Flask's own rule (flask.sansio.scaffold.find_package) but without
+  Flask, so the CLI finds the store without building an app: instance/ beside the package in a checkout,
+  <prefix>/var/app-instance when the package is installed."""
+  where = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  prefix = os.path.abspath(sys.prefix)
+  if pathlib.PurePath(where).is_relative_to(prefix): return os.path.join(prefix, "var", "app-instance")
+  parent, folder = os.path.split(where)
+  if folder.lower() != "site-packages": return os.path.join(where, "instance")
+  up, lib = os.path.split(parent)  # prefix/lib/site-packages, prefix/lib/pythonX.Y/site-packages or prefix/site-packages
+  prefix = up if lib.lower() == "lib" else os.path.dirname(up) if os.path.basename(up).lower() == "lib" else parent
+  return os.path.join(prefix, "var", "app-instance")
 
-def create_app(config:dict|None=None) -> Flask:
-  app = Flask(__name__, instance_relative_config=True)
+def default_database() -> str:
+  """The store's file when none is given: wino-dash.sqlite3 in the instance folder."""
+  return os.path.join(instance_path(), "wino-dash.sqlite3")
+
+def create_app(config:dict|None=None):
+  from flask import Flask
+  app = Flask(__name__, instance_path=instance_path(), instance_relative_config=True)
   app.config.from_mapping(DEFAULTS)
   if config: app.config.from_mapping(config)
   if app.config["DATABASE"] is None:  # only then: given a --db, the code's directory may be read-only (docs/deploy.md)

@@ -15,7 +15,7 @@ from app.jobs import QueueDown, admit, initial_progress, record_result
 from wino_core.compare import CompareRequest
 from wino_core.devices import tinygrad_version
 from wino_core.run import RunSettings
-from wino_core.worker import JOB_FUNC, PREFIX, connect, device_id, queue_name, redact
+from app.rq_worker import JOB_FUNC, PREFIX, connect, device_id, queue_name, redact
 
 class RqRunner:
   def __init__(self, store, url:str, *, max_queue:int=20, max_per_client:int=5, settings:RunSettings=RunSettings(), poll_s:float=0.5, metrics=None):

@@ -8,7 +8,7 @@ multiplicity).
 """
 import argparse, json, os, statistics, sys, time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from wino_core.cli import print_sweep
+from app.cli import print_sweep
 from wino_core.run import RunSettings
 from wino_core.search import user_cache_path
 from wino_core.sweep import parse_sweep, run_sweep, totals

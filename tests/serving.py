@@ -16,7 +16,7 @@ class Server:
 
   def start(self, timeout:float=60) -> Server:
     self.log = open(self.db + ".log", "ab")
-    self.proc = subprocess.Popen([sys.executable, "-m", "wino_core.cli", "serve", "--port", str(self.port), "--db", self.db, *self.args],
+    self.proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(self.port), "--db", self.db, *self.args],
                                  stdout=self.log, stderr=subprocess.STDOUT, env=self.env,
                                  start_new_session=True)  # a group of its own: kill() also ends --dev's reloader child
     end = time.monotonic() + timeout

@@ -135,7 +135,7 @@ def test_a_real_server_never_logs_the_token(tmp_path):
 
 def serve_args(*args, env=None) -> subprocess.CompletedProcess:
   env = {k: v for k, v in os.environ.items() if k != "WINO_DASH_TOKEN"} | (env or {})
-  return subprocess.run([sys.executable, "-m", "wino_core.cli", "serve", "--port", "1", *args], capture_output=True, text=True, timeout=60, env=env)
+  return subprocess.run([sys.executable, "-m", "app.cli", "serve", "--port", "1", *args], capture_output=True, text=True, timeout=60, env=env)
 
 @pytest.mark.parametrize("args,env,says", [
   (("--host", "0.0.0.0"), None, "not loopback"), (("--host", "10.1.2.3"), {"WINO_DASH_TOKEN": ""}, "not loopback"),

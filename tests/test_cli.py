@@ -2,7 +2,7 @@ import json, subprocess, sys
 from wino_core.result import RunResult
 
 def cli(*args):
-  return subprocess.run([sys.executable, "-m", "wino_core.cli", *args], capture_output=True, text=True, timeout=300)
+  return subprocess.run([sys.executable, "-m", "app.cli", *args], capture_output=True, text=True, timeout=300)
 
 def test_compare_json_has_the_schema():
   p = cli("compare", "--batch", "1", "--cin", "3", "--cout", "4", "--size", "10", "--padding", "1", "--modes", "baseline,old",

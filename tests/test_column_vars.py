@@ -64,7 +64,7 @@ def test_baseline_with_wino_set_makes_olds_kernels():
   assert cmp["verdict_pairs"][0] == ("baseline+WINO=1", "baseline")
 
 def test_cli_and_api_refuse_an_unknown_variable(tmp_path):
-  p = subprocess.run([sys.executable, "-m", "wino_core.cli", "compare", "--modes", "baseline+NOPE=1", "--db", str(tmp_path / "db.sqlite3")],
+  p = subprocess.run([sys.executable, "-m", "app.cli", "compare", "--modes", "baseline+NOPE=1", "--db", str(tmp_path / "db.sqlite3")],
                      capture_output=True, text=True, timeout=300)
   assert p.returncode == 2 and p.stdout == "" and len(p.stderr.strip().splitlines()) == 1
   assert p.stderr.startswith("wino-dash: error:") and "NOPE" in p.stderr

@@ -4,7 +4,7 @@ import importlib.metadata, json, os, re, shutil, subprocess, sys
 import pytest
 from tests.conftest import git, installed_tinygrad_dir
 from wino_core import envs
-from wino_core.cli import main
+from app.cli import main
 from wino_core.envs import PINNED, PROJECT_ROOT, Env, EnvError, add_checkout, add_release, failed, get_env, identity, list_envs, remove
 
 def test_the_pinned_env_is_the_installed_tinygrad(tmp_path):
@@ -210,7 +210,7 @@ def test_cli_as_a_process_without_db_uses_the_instance_folder(tmp_path):
   from app import default_database
   home = envs.envs_home(default_database())
   existed = os.path.exists(home)
-  r = subprocess.run([sys.executable, "-m", "wino_core.cli", "tinygrad", "remove", "no-such-env-here"], capture_output=True, text=True,
+  r = subprocess.run([sys.executable, "-m", "app.cli", "tinygrad", "remove", "no-such-env-here"], capture_output=True, text=True,
                      cwd=PROJECT_ROOT, env={**os.environ, "PYTHONPATH": PROJECT_ROOT})
   assert (r.returncode, r.stdout) == (2, "")
   assert re.fullmatch(r"wino-dash: error: unknown tinygrad environment 'no-such-env-here': known are [^\n]+\n", r.stderr)

@@ -2,7 +2,7 @@
 (offline), registered like any checkout, its identity the commit and the ref; removing it removes what it made."""
 import os
 from tests.conftest import git
-from wino_core.cli import main
+from app.cli import main
 from wino_core.envs import PINNED, EnvError, add_git, get_env, identity, list_envs, remove
 import pytest
 

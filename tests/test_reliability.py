@@ -153,7 +153,7 @@ def test_a_database_from_a_newer_wino_dash_is_refused_and_left_as_it_is(tmp_path
   con.execute("CREATE TABLE from_the_future (x)")
   con.close()
   with pytest.raises(NewerSchema, match=f"schema v{len(MIGRATIONS) + 1}, newer than this wino-dash's v{len(MIGRATIONS)}"): Store(path)
-  r = subprocess.run([sys.executable, "-m", "wino_core.cli", "serve", "--db", path, "--port", "0"], capture_output=True, text=True, timeout=60)
+  r = subprocess.run([sys.executable, "-m", "app.cli", "serve", "--db", path, "--port", "0"], capture_output=True, text=True, timeout=60)
   assert r.returncode == 2 and r.stderr.count("\n") == 1 and "newer than this wino-dash's" in r.stderr and "Traceback" not in r.stderr
   con = sqlite3.connect(path)
   assert con.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) + 1

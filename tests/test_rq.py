@@ -3,7 +3,7 @@
 import json, os, shutil, signal, subprocess, sys, time, urllib.error, urllib.request
 import pytest
 from tests.serving import Server, free_port
-from wino_core.worker import GRACE_S, HEARTBEAT_TTL_S, MONITOR_S, redact
+from app.rq_worker import GRACE_S, HEARTBEAT_TTL_S, MONITOR_S, redact
 
 TINY = {"batch": 1, "cin": 2, "cout": 2, "h": 6, "w": 6, "padding": 1}
 PASSWORD = "test-secret"
@@ -29,7 +29,7 @@ class WorkerProc:
   def __init__(self, url:str, name:str, log, db:str):
     self.name, self.log, self.db = name, log, db
     # a session of its own: SIGKILL to its process group takes the worker and its device processes down at once
-    self.proc = subprocess.Popen([sys.executable, "-m", "wino_core.cli", "worker", "--name", name, "--db", db], start_new_session=True,
+    self.proc = subprocess.Popen([sys.executable, "-m", "app.cli", "worker", "--name", name, "--db", db], start_new_session=True,
                                  stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "WINO_DASH_QUEUE": url})
   def kill(self):
     try: os.killpg(self.proc.pid, signal.SIGKILL)
@@ -98,9 +98,10 @@ def test_redact_hides_the_password():
 def test_a_worker_runs_wino_dash_jobs_only():
   from redis import Redis as Client
   from rq.serializers import JSONSerializer
-  from wino_core.worker import JOB_FUNC, WinoJob, run_job
+  from app.rq_worker import JOB_FUNC, WinoJob, run_job
   make = lambda f: WinoJob.create(f, args=["true"], connection=Client(), serializer=JSONSerializer)  # nothing is sent
   assert make(JOB_FUNC).func is run_job
+  assert make("wino_core.worker.run_job").func is run_job, "a job queued before the worker moved out of wino_core still runs"
   with pytest.raises(ValueError, match="not a wino-dash job"): make("os.system").func
   assert make(JOB_FUNC).failure_callback is None
 

@@ -25,12 +25,12 @@ def test_a_sweep_hands_its_settings_to_every_layer():
   assert phases[-1] == "timeout", phases
 
 def test_the_cli_hands_its_flags_to_every_mode():
-  p = subprocess.run([sys.executable, "-m", "wino_core.cli", "compare", "--cin", "2", "--cout", "2", "--size", "6", "--repeat", "1",
+  p = subprocess.run([sys.executable, "-m", "app.cli", "compare", "--cin", "2", "--cout", "2", "--size", "6", "--repeat", "1",
                       "--modes", "baseline", "--beam", "1", "--search-budget", "0", "--json"], capture_output=True, text=True, timeout=120)
   assert p.returncode == 0, p.stderr
   r = json.loads(p.stdout)["runs"]["baseline"]
   assert r["status"] == "timeout" and OVER_BUDGET in r["message"]
-  p = subprocess.run([sys.executable, "-m", "wino_core.cli", "sweep", "custom", "--layers", "a 2 2 3 1 1 6", "--modes", "baseline",
+  p = subprocess.run([sys.executable, "-m", "app.cli", "sweep", "custom", "--layers", "a 2 2 3 1 1 6", "--modes", "baseline",
                       "--repeat", "1", "--beam", "1", "--search-budget", "0"], capture_output=True, text=True, timeout=120)
   assert p.returncode == 0 and "baseline: timeout" in p.stderr, p.stderr
 

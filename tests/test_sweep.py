@@ -205,12 +205,12 @@ def test_a_failing_layer_is_marked_and_the_others_complete(tmp_path):
   app.extensions["wino"]["sweeps"].close()
 
 def test_cli_sweep_prints_the_table_and_totals(tmp_path):
-  cmd = [sys.executable, "-m", "wino_core.cli", "sweep", "custom", "--layers", "a 2 3 3 1 1 6; b 2 3 3 1 1 6; d 3 2 1 1 0 6",
+  cmd = [sys.executable, "-m", "app.cli", "sweep", "custom", "--layers", "a 2 3 3 1 1 6; b 2 3 3 1 1 6; d 3 2 1 1 0 6",
          "--modes", "baseline,new", "--repeat", "1"]
   p = subprocess.run([*cmd, "--json"], capture_output=True, text=True, timeout=300)
   assert p.returncode == 0, p.stderr
   out = json.loads(p.stdout)
   assert [r["names"] for r in out["rows"]] == [["a", "b"], ["d"]] and out["totals"]["complete"] == {"baseline": True, "new": True}
   assert "[####################] 2/2" in p.stderr and "d · new: timing" in p.stderr
-  bad = subprocess.run([sys.executable, "-m", "wino_core.cli", "sweep", "vgg16", "--batch", "64"], capture_output=True, text=True, timeout=120)
+  bad = subprocess.run([sys.executable, "-m", "app.cli", "sweep", "vgg16", "--batch", "64"], capture_output=True, text=True, timeout=120)
   assert bad.returncode == 2 and bad.stderr.startswith("wino-dash: error: layer conv1_1:") and "Traceback" not in bad.stderr

@@ -112,12 +112,12 @@ def test_a_checkout_that_changed_after_the_request_fails_its_columns(branch):
 
 def test_cli_compares_on_an_environment(branch):
   repo, db = branch
-  p = subprocess.run([sys.executable, "-m", "wino_core.cli", "compare", "--cin", "8", "--cout", "16", "--size", "16", "--repeat", "1",
+  p = subprocess.run([sys.executable, "-m", "app.cli", "compare", "--cin", "8", "--cout", "16", "--size", "16", "--repeat", "1",
                       "--modes", "baseline,baseline@pr-1", "--db", db, "--json"], capture_output=True, text=True, timeout=300)
   assert p.returncode == 0, p.stderr
   c = json.loads(p.stdout)
   assert list(c["runs"]) == ["baseline", "baseline@pr-1"] and c["tinygrad_envs"]["pr-1"]["dirty"]
-  p = subprocess.run([sys.executable, "-m", "wino_core.cli", "compare", "--modes", "old", "--tinygrad", "nope", "--db", db],
+  p = subprocess.run([sys.executable, "-m", "app.cli", "compare", "--modes", "old", "--tinygrad", "nope", "--db", db],
                      capture_output=True, text=True, timeout=120)
   assert p.returncode == 2 and p.stderr.startswith("wino-dash: error: tinygrad: unknown tinygrad environment 'nope'")
 

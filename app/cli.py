@@ -1,4 +1,5 @@
-"""The `wino-dash` console script: compare (one conv in several modes, a table or --json), devices, serve."""
+"""The `wino-dash` console script: compare (one conv in several modes, a table or --json), sweep, devices, serve, cache,
+tinygrad (environments), worker (the queue). Above wino_core: it drives the library, the app and the queue."""
 from __future__ import annotations
 import argparse, json, os, platform, sys
 
@@ -179,7 +180,7 @@ def cmd_serve(a) -> int:
     print(f"wino-dash: error: {e}", file=sys.stderr)
     return 2
   if a.queue:
-    from wino_core.worker import redact
+    from app.rq_worker import redact
     jobs = f"jobs on the queue {redact(a.queue)}"
   else: jobs = "in-process jobs"
   print(f"wino-dash: serving on http://{a.host}:{a.port} with waitress, {a.threads} threads ({jobs}, results in {app.config['DATABASE']})", file=sys.stderr)
@@ -203,7 +204,7 @@ def cmd_worker(a) -> int:
     return 2
   from app import default_database
   from wino_core.envs import envs_home
-  from wino_core.worker import run_worker
+  from app.rq_worker import run_worker
   return run_worker(a.queue, a.name, a.devices.split(",") if a.devices else None, envs_home(a.db or default_database()))
 
 # ***** `wino-dash tinygrad`: the tinygrad environments a comparison can run on (wino_core/envs.py) *****

@@ -17,7 +17,8 @@ from rq.serializers import JSONSerializer
 PREFIX = "wino-dash"
 HEARTBEAT_S, HEARTBEAT_TTL_S = 3, 15  # a worker that misses ~5 beats drops out of the servers' device lists
 MONITOR_S, GRACE_S = 5, 10            # a running job's RQ heartbeat: renewed every MONITOR_S, expires GRACE_S later
-JOB_FUNC = "wino_core.worker.run_job"
+JOB_FUNC = "app.rq_worker.run_job"
+JOB_FUNC_BEFORE = "wino_core.worker.run_job"  # the name jobs were queued under before the worker moved out of wino_core
 
 def worker_key(name:str) -> str: return f"{PREFIX}:worker:{name}"
 def queue_name(worker:str, device:str) -> str: return f"{PREFIX}:{worker}:{device}"
@@ -77,8 +78,8 @@ class WinoJob(Job):
   """Runs wino-dash's job function and nothing else: whoever can write to Redis cannot make a worker import other code."""
   @property
   def func(self):
-    if self.func_name != JOB_FUNC: raise ValueError(f"refused: {self.func_name!r} is not a wino-dash job")
-    return super().func
+    if self.func_name not in (JOB_FUNC, JOB_FUNC_BEFORE): raise ValueError(f"refused: {self.func_name!r} is not a wino-dash job")
+    return run_job
   success_callback = failure_callback = stopped_callback = property(lambda self: None)
 
 class DeviceWorker(Worker):
