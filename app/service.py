@@ -27,7 +27,7 @@ def submit(raw:dict, client:str) -> tuple[CompareRequest, dict | None]:
   """Validates and queues. Returns (request, job); job is None when the comparison is already stored.
   Raises SpecError (bad input) or QueueFull (QueueDown: the queue cannot be reached)."""
   req = parse_request(raw, min_modes=2, max_repeat=100, devices=devices()["devices"], envs_home=current_app.config["TINYGRAD_ENVS"])
-  if store().get_comparison(req.id) is not None: return req, None
+  if store().has_comparison(req.id): return req, None  # asked of the store, not parsed: submit is a hot path
   return req, runner().submit(req, client)
 
 def submit_sweep(raw:dict, client:str) -> tuple[dict, bool]:
