@@ -27,6 +27,7 @@ def _compare_args(p:argparse.ArgumentParser):
   g = p.add_mutually_exclusive_group()
   g.add_argument("--beam", type=int, default=0, metavar="N", help="tinygrad's BEAM=N search for every kernel (N in 1..4); results cached")
   g.add_argument("--noopt", action="store_true", help="no optimizations at all (NOOPT): the raw kernels")
+  p.add_argument("--beam-seed", action="store_true", help="with --beam: each kernel's search starts from its own opts (NEW's pins, else tinygrad's heuristics)")
   p.add_argument("--search-budget", type=float, default=600, metavar="S", help="the most one mode's BEAM search may take (default 600 s)")
   p.add_argument("--search-cache", default=None, metavar="FILE", help="BEAM results (default: $WINO_DASH_SEARCH_CACHE, else ~/.cache/wino-dash)")
   p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
@@ -42,6 +43,10 @@ def run_settings(a, envs_home:str|None=None):
   if a.processes is not None and not 1 <= a.processes <= 50: raise SpecError({"processes": f"must be in 1..50, got {a.processes}"})
   return RunSettings(**({"timeout_s": a.timeout} if a.timeout else {}), **({"processes": a.processes} if a.processes else {}),
                      search_budget_s=a.search_budget, search_cache=a.search_cache or user_cache_path(), envs_home=envs_home)
+
+def search_request(a) -> dict|None:
+  """--beam N [--beam-seed] | --noopt as the request's search (parse_search says what is wrong with it)"""
+  return {"beam": a.beam, **({"seed": True} if a.beam_seed else {})} if a.beam or a.beam_seed else {"noopt": True} if a.noopt else None
 
 def _fmt_s(x) -> str: return "-" if x is None else f"{x*1e3:.3f} ms" if x < 1 else f"{x:.2f} s"
 
@@ -72,7 +77,7 @@ def cmd_compare(a) -> int:
     home = envs_home(a.db or default_database())
     known = available_envs(home, named_envs(a.modes, a.tinygrad))
     spec, (modes, envs) = parse_spec(raw), parse_columns(a.modes, known, tinygrad_version(), a.tinygrad, local_var_types(home, known))
-    search = parse_search({"beam": a.beam} if a.beam else {"noopt": True} if a.noopt else None)
+    search = parse_search(search_request(a))
     if a.repeat < 1 or a.repeat > 1000: raise SpecError({"repeat": f"must be in 1..1000, got {a.repeat}"})
     device = a.device or default_device()
     check_device(spec, device)
@@ -118,7 +123,7 @@ def cmd_sweep(a) -> int:
   from wino_core.sweep import parse_sweep, run_sweep, totals
   raw = {"model": a.model, "batch": a.batch, "dtype": a.dtype, "modes": a.modes, "repeat": a.repeat,
          **({"size": a.size} if a.size else {}), **({"device": a.device} if a.device else {}),
-         **({"search": {"beam": a.beam}} if a.beam else {"search": {"noopt": True}} if a.noopt else {})}
+         **({"search": s} if (s:=search_request(a)) else {})}
   try:
     if a.model == "custom":
       if not a.layers: raise SpecError({"layers": "a custom network needs --layers FILE or 'name cin cout kernel stride padding size; ...'"})
@@ -308,6 +313,7 @@ def main(argv:list[str]|None=None) -> int:
   g = sw.add_mutually_exclusive_group()
   g.add_argument("--beam", type=int, default=0, metavar="N", help="BEAM=N search for every kernel (results cached)")
   g.add_argument("--noopt", action="store_true", help="no optimizations (NOOPT)")
+  sw.add_argument("--beam-seed", action="store_true", help="with --beam: each kernel's search starts from its own opts (NEW's pins, else the heuristics)")
   sw.add_argument("--json", action="store_true", help="one JSON object: the request, each layer's row, the totals")
   sw.set_defaults(fn=cmd_sweep)
   (d:=sub.add_parser("devices", help="list the devices tinygrad can open here")).set_defaults(fn=cmd_devices)

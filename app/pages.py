@@ -21,7 +21,8 @@ def form_defaults(spec:ConvSpec|None=None) -> dict:
   d = (spec or ConvSpec()).to_dict()
   return {**d, "kernel": "x".join(map(str, d["kernel"])), "padding": ",".join(map(str, d["padding"])) if isinstance(d["padding"], list) else d["padding"]}
 
-SEARCHES = (("none", "none: tinygrad's heuristics"), *((f"beam={n}", f"BEAM={n}") for n in range(1, 5)), ("noopt", "NOOPT: no optimizations"))
+SEARCHES = (("none", "none: tinygrad's heuristics"), *((f"beam={n}", f"BEAM={n}") for n in range(1, 5)),
+            *((f"beam={n}+seed", f"BEAM={n} seeded: from each kernel's own opts") for n in range(1, 5)), ("noopt", "NOOPT: no optimizations"))
 
 FORM_ORDER = (*FIELDS, "modes", "tinygrad", "search", "device")  # the form's fields as they appear: the first bad one takes the focus
 

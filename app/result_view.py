@@ -60,7 +60,6 @@ def _int_arg(args, key:str, default:int|None, lo:int, hi:int) -> int|None:
   v = args.get(key, "")
   return max(lo, min(hi, int(v))) if v.strip().isdigit() else default
 
-def search_value(search) -> str: return f"beam={search.beam}" if search.beam else "noopt" if search.noopt else "none"
 
 def opt_text(o:dict) -> str:
   """One of tinygrad's Opts as it reads in DEBUG output: UPCAST(axis 2, 4); a TC's arg is (tc select, opt level, use tc)."""
@@ -207,8 +206,8 @@ def result_context(c:dict, args, standalone:bool=False, diffs_url:str="", diffs:
           "charts": script_json(chart_data(runs) | {"roofline": roofline_chart(runs, peak, c.get("device_model"))}), "highlight": highlight_source, "ext": SOURCE_EXT, "kernel_name": kernel_name_html,
           "created": datetime.datetime.fromtimestamp(c["created"], datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
           "rerun_query": spec.to_query() + "&modes=" + ",".join(runs) + "&device=" + c["device"] + ("&force_new=1" if c.get("request", {}).get("force_new") else "")
-                         + ("" if search.is_default else "&search=" + search_value(search)),
-          "search": search, "search_value": search_value(search), "opt_text": opt_text, "envs": list((c.get("tinygrad_envs") or {}).values()),
+                         + ("" if search.is_default else "&search=" + search.value),
+          "search": search, "search_value": search.value, "opt_text": opt_text, "envs": list((c.get("tinygrad_envs") or {}).values()),
           "plain_columns": [m for m in runs if "@" not in m],
           "graphs": {m: r.get("graphs") for m, r in runs.items()}, "layout_lib": LAYOUT_LIB,
           "peak": peak, "roofline": lambda k: roofline(k, peak),

@@ -94,7 +94,7 @@ class Store:
   def list_comparisons(self, limit:int=100, offset:int=0, shape:dict[str, int]|None=None, device:str|None=None,
                        search:dict|None=None, tinygrad:str|None=None) -> list[dict]:
     """Newest first; `shape` filters on spec fields (batch, cin, cout, h, w, dtype, ...) by equality, `device` on the
-    device, `search` on the request's search setting ({} the heuristics, {"beam": N}, {"noopt": True}), `tinygrad` on
+    device, `search` on the request's search setting ({} the heuristics, {"beam": N[, "seed": True]}, {"noopt": True}), `tinygrad` on
     a tinygrad one of the columns ran on (a version or an environment's name)."""
     where, args = [], []
     if tinygrad: where, args = [*where, "',' || tinygrad || ',' LIKE ? ESCAPE '\\'"], [*args, "%," + tinygrad.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + ",%"]
@@ -103,6 +103,7 @@ class Store:
       args.append(v)
     if device: where, args = [*where, "device = ?"], [*args, device]
     if search == {}: where.append("json_extract(request, '$.search') IS NULL")
+    if search and "beam" in search and "seed" not in search: where.append("json_extract(request, '$.search.seed') IS NULL")  # BEAM=N: unseeded
     for k, v in (search or {}).items():
       where.append(f"json_extract(request, '$.search.{k}') = ?")
       args.append(int(v))

@@ -2,18 +2,20 @@
 fresh process through wino_core.run.run_mode (the same path the dashboard uses), then the ratios from this one run.
 
   python bench/compare_modes.py [--device CPU] [--dtypes float32,float16,bfloat16] [--repeat 10] [--shapes 1,16,16,32 8,64,64,56]
-                                [--beam N [--search-cache FILE] [--search-budget S]] [--noopt]
+                                [--beam N [--beam-seed] [--search-cache FILE] [--search-budget S]] [--noopt]
 
 Prints per shape: cold compile (s), kernel time (median of --repeat runs after 2 warm-up runs, summed over kernels, ms),
 kernel count, NEW/OLD and NEW/baseline for kernel time and compile time, NEW's max rel error. --json FILE keeps everything.
 With --beam N every kernel is BEAM-searched first (a phase of its own, not in the compile time; the search seconds per
-mode are printed, "(cached)" when every kernel came from the search cache).
+mode are printed, "(cached)" when every kernel came from the search cache); --beam-seed starts each kernel's search from
+its own opts (NEW's pins, else tinygrad's heuristics) instead of the bare kernel, for every mode.
 """
 import argparse, json, os, sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from app.cli import search_request
 from wino_core.devices import default_device, tinygrad_version
 from wino_core.run import RunSettings, run_mode
-from wino_core.search import HEURISTICS, Search, user_cache_path
+from wino_core.search import parse_search, user_cache_path
 from wino_core.spec import parse_spec
 
 SHAPES = [(1, 16, 16, 32), (1, 64, 64, 64), (8, 64, 64, 56), (16, 128, 128, 56), (32, 256, 256, 28), (8, 512, 512, 14)]
@@ -27,11 +29,12 @@ def main():
   p.add_argument("--shapes", nargs="*", default=None, help="batch,cin,cout,size (3x3 kernel, padding 1)")
   p.add_argument("--json", default=None)
   p.add_argument("--beam", type=int, default=0, help="BEAM=N search for every kernel (results kept in --search-cache)")
+  p.add_argument("--beam-seed", action="store_true", help="with --beam: each kernel's search starts from its own opts (NEW's pins, else the heuristics)")
   p.add_argument("--noopt", action="store_true", help="no optimizations (NOOPT)")
   p.add_argument("--search-cache", default=None, help="default: $WINO_DASH_SEARCH_CACHE, else ~/.cache/wino-dash")
   p.add_argument("--search-budget", type=float, default=3600)
   a = p.parse_args()
-  search = Search(beam=a.beam) if a.beam else Search(noopt=True) if a.noopt else HEURISTICS
+  search = parse_search(search_request(a))
   settings = RunSettings(timeout_s=1200, memory_mb=None, search_cache=a.search_cache or user_cache_path(), search_budget_s=a.search_budget)
   device = a.device or default_device()
   shapes = [tuple(map(int, s.split(","))) for s in a.shapes] if a.shapes else SHAPES

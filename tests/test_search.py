@@ -63,7 +63,7 @@ def test_a_search_over_its_budget_ends_the_run_with_a_message(tmp_path):
 
 def test_cache_clear_from_the_cli(tmp_path):
   path = str(tmp_path / "cache.sqlite3")
-  SearchCache(path).put(("ast", "CPU", "0.14.0", 1), [{"op": "UPCAST", "axis": 0, "arg": 4}], 1.0, 10)
+  SearchCache(path).put(("ast", "CPU", "0.14.0", 1, 0), [{"op": "UPCAST", "axis": 0, "arg": 4}], 1.0, 10)
   p = subprocess.run([sys.executable, "-m", "app.cli", "cache", "clear", "--path", path], capture_output=True, text=True, timeout=60)
   assert p.returncode == 0 and "cleared 1 BEAM results" in p.stdout and SearchCache(path).count() == 0
 

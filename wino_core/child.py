@@ -104,7 +104,7 @@ def _run(req:dict, out) -> dict:
     cache = SearchCache(req["search_cache"]) if req.get("search_cache") else None
     try:
       linear, search_info, t_search = search_kernels(linear, device, search.beam, cache, version, parallel=int(req.get("parallel") or 0),
-                                                     budget_s=float(600 if req.get("search_budget_s") is None else req["search_budget_s"]), on_progress=lambda p: emit(out, phase=p))
+                                                     budget_s=float(600 if req.get("search_budget_s") is None else req["search_budget_s"]), on_progress=lambda p: emit(out, phase=p), seed=search.seed)
     except SearchBudgetExceeded as e: return RunResult(status="timeout", message=str(e), **base).to_dict()
     emit(out, phase="compiling")
   # NOOPT from the search setting, else the column's own (tinygrad's default when it sets none)

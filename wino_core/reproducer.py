@@ -11,6 +11,7 @@ from wino_core.columns import split, verdict_pairs
 from wino_core.machine import LoadWatch, _loadavg, _ticks, gpu_clocks
 from wino_core.reference import conv2d_reference, max_errors
 from wino_core.rounds import DEFAULT_PROCESSES, summary
+from wino_core.search import seeded_beam
 from wino_core.spec import ConvSpec
 from wino_core.tinygrad_compat import linear_timer
 
@@ -54,7 +55,8 @@ def run_mode(mode:str, show_source:bool, save:str|None=None):
     with cap.installed(): out.realize()
   linear, var_vals = cap.linear()
   # the comparison's search setting: tinygrad's heuristics, its BEAM search, or NOOPT
-  with Context(NOOPT=int(SEARCH.get("noopt", False))): compiled = compile_linear(linear, beam=SEARCH.get("beam", 0))
+  with Context(NOOPT=int(SEARCH.get("noopt", False))), seeded_beam() if SEARCH.get("seed") else contextlib.nullcontext():
+    compiled = compile_linear(linear, beam=SEARCH.get("beam", 0))
   run_linear(compiled, var_vals)
   programs = [c.src[0] for c in program_calls(compiled)]
   print(f"== {mode} on {DEVICE}: {len(programs)} kernel{'' if len(programs) == 1 else 's'}")
@@ -210,8 +212,8 @@ def reproducer_script(spec:ConvSpec, modes:list[str], device:str, force_new:bool
          f'The functions under a "# wino_core/..." line are wino-dash\'s own, copied verbatim; NEW_RULE_SOURCE is {which}.{others}"""')
   parts = [doc + "\n" + _HEADER,
            f"SPEC = {_spec_literal(spec)}\nDEVICE = {device!r}\nRUN_MODES = {list(modes)!r}\nTINYGRADS = {dict(tinygrads or {})!r}\nFORCE_NEW = {force_new!r}  # NEW skips its cost model\n"
-           f"SEARCH = {dict(search or {})!r}  # {{}}: tinygrad's heuristics; {{'beam': N}}: BEAM=N; {{'noopt': True}}: NOOPT",
-           _embedded(make_inputs, input_tensor, bfloat16_support, build_conv, conv2d_reference, max_errors, LinearCapture, program_calls),
+           f"SEARCH = {dict(search or {})!r}  # {{}}: tinygrad's heuristics; {{'beam': N}}: BEAM=N ('seed': True: from each kernel's own opts); {{'noopt': True}}: NOOPT",
+           _embedded(make_inputs, input_tensor, bfloat16_support, build_conv, conv2d_reference, max_errors, LinearCapture, program_calls, seeded_beam),
            f"REPEAT = {repeat!r}  # timed runs per process, after 2 warm-up runs\nPROCESSES = {processes!r}  # fresh processes per mode\n"
            f"VERDICT_PAIRS = {[tuple(p) for p in (verdict_pairs(list(modes)) or verdict.PAIRS)]!r}",
            _embedded(time_kernels, linear_timer, _ticks, _loadavg, LoadWatch, gpu_clocks, summary),
