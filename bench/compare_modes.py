@@ -13,7 +13,7 @@ its own opts (NEW's pins, else tinygrad's heuristics) instead of the bare kernel
 import argparse, json, os, sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from app.cli import search_request
-from wino_core.devices import default_device, tinygrad_version
+from wino_core.devices import default_device, device_model, tinygrad_version
 from wino_core.run import RunSettings, run_mode
 from wino_core.search import parse_search, user_cache_path
 from wino_core.spec import parse_spec
@@ -57,7 +57,7 @@ def main():
             f"{k['new']/k['old']:7.2f} {k['new']/k['baseline']:8.2f} | {c['new']/c['old']:15.2f} | {runs['new'].max_rel_err:15.2e}"
             + (" | search s " + " / ".join(_search_text(runs[m]) for m in MODES) if search.beam else ""), flush=True)
   if a.json:
-    with open(a.json, "w") as f: json.dump({"device": device, "tinygrad": tinygrad_version(), "rows": rows}, f)
+    with open(a.json, "w") as f: json.dump({"device": device, "device_model": device_model(device), "tinygrad": tinygrad_version(), "search": search.to_dict(), "rows": rows}, f)
 
 def _search_text(r) -> str:
   cached = all(k.get("search", {}).get("state") == "reused" for k in r.kernels)

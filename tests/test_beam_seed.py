@@ -5,6 +5,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from tinygrad import Tensor
+from tinygrad.helpers import Context
 from tinygrad.codegen.opt import Opt, OptOps
 from tinygrad.uop.ops import Ops
 from wino_core.compare import parse_request
@@ -15,7 +16,8 @@ from wino_core.tinygrad_compat import pipeline
 PIPE = pipeline()
 
 def search(linear, seed:bool, cache=None):
-  return search_kernels(linear, "CPU", 1, cache, "test", parallel=0, budget_s=120, on_progress=lambda p: None, seed=seed)
+  # cold, as in the child (CACHELEVEL=0): tinygrad's own disk cache of BEAM results would answer an unseeded search
+  with Context(CACHELEVEL=0): return search_kernels(linear, "CPU", 1, cache, "test", parallel=0, budget_s=120, on_progress=lambda p: None, seed=seed)
 
 def applied(compiled) -> list[list[dict]]:
   """each compiled kernel's opts, read off its program"""
@@ -111,3 +113,14 @@ def test_the_cli_wants_a_width_for_a_seed_and_the_reproducer_carries_it():
   namespace = {}
   exec(compile(script.split("\nif __name__")[0], "reproducer", "exec"), namespace)
   assert namespace["SEARCH"] == {"beam": 1, "seed": True} and callable(namespace["seeded_beam"])
+
+def test_a_seeded_run_through_the_child(tmp_path):
+  from wino_core.run import RunSettings, run_mode
+  from wino_core.spec import parse_spec
+  spec = parse_spec({"batch": 1, "cin": 2, "cout": 2, "h": 4, "w": 4, "padding": 1})
+  heur = run_mode(spec, "baseline", "CPU", repeat=1, warmup=0)
+  r = run_mode(spec, "baseline", "CPU", repeat=1, warmup=0, search=Search(beam=1, seed=True),
+               settings=RunSettings(search_cache=str(tmp_path / "cache.sqlite3"), parallel=0))
+  assert heur.ok and r.ok and r.search == {"beam": 1, "seed": True} and r.max_rel_err < 1e-5
+  k, h = r.kernels[0], heur.kernels[0]
+  assert k["search"]["state"] == "searched" and k["opts"][:len(h["opts"])] == h["opts"]
