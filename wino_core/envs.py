@@ -2,7 +2,7 @@
 used in place. The registry is one JSON file, `<home>/envs.json`, beside the server's store. Nothing here imports
 tinygrad: an environment's tinygrad is only ever imported in its own child process."""
 from __future__ import annotations
-import contextlib, hashlib, importlib.metadata, json, os, re, shutil, subprocess, sys, tempfile, time
+import contextlib, hashlib, importlib.metadata, json, os, re, shutil, subprocess, sys, tempfile, threading, time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -269,11 +269,32 @@ def context_vars(env:Env, ident:dict|None=None) -> dict[str, str]:
 
 # ***** identity: what exactly an environment's tinygrad is, taken now *****
 
+RECENT_NS = 2_000_000_000  # a file changed this recently may change again within its timestamp's granularity
+_IDENTITIES: dict[Env, tuple] = {}  # checkout -> (Layout, signature, identity), the last 64
+_identities_lock = threading.Lock()
+
 def identity(env:Env) -> dict:
   """Call it each time: a checkout changes under us. A checkout in git gives its commit, branch, whether it is dirty
-  and a hash of the changes; one outside git a hash of its tinygrad/*.py, so edits still show."""
+  and a hash of the changes; one outside git a hash of its tinygrad/*.py, so edits still show. A release is its
+  version (no git). A checkout's is taken again only when its signature (wino_core/checkout_signature.py: the stat of
+  everything git reads for it, no git run) changed since."""
+  if env.kind != "checkout": return {"name": env.name, "kind": env.kind, "version": env.version}
+  from wino_core.checkout_signature import layout, signature
+  if (hit:=_IDENTITIES.get(env)) is not None and (now:=signature(hit[0])) is not None and now[0] == hit[1]: return dict(hit[2])
+  start = time.time_ns()
+  ident = _identity(env)
+  lay = layout(env.path, ident["commit"] is not None)
+  # taken after the identity: a change while it was taken shows as a file newer than `start`, and is not kept
+  sig = signature(lay) if lay is not None else None
+  if sig is not None and sig[1] < start - RECENT_NS:
+    with _identities_lock:
+      _IDENTITIES.pop(env, None)
+      _IDENTITIES[env] = (lay, sig[0], ident)
+      while len(_IDENTITIES) > 64: _IDENTITIES.pop(next(iter(_IDENTITIES)))
+  return dict(ident)
+
+def _identity(env:Env) -> dict:
   out = {"name": env.name, "kind": env.kind, "version": env.version}
-  if env.kind != "checkout": return out
   init = os.path.join(env.path, "tinygrad", "__init__.py")
   if not os.path.isfile(init):
     raise EnvError(f"checkout {env.name} is gone: {env.path} has no tinygrad/__init__.py any more (`wino-dash tinygrad remove {env.name}`)")
