@@ -1,5 +1,7 @@
-"""Jinja filters for numbers as people read them."""
+"""Jinja filters for numbers as people read them, and JSON a page embeds in a <script>."""
 from __future__ import annotations
+import json
+from markupsafe import Markup
 
 def ms(s) -> str:
   if s is None: return "—"
@@ -26,6 +28,10 @@ def search_label(request:dict|None) -> str:
   from wino_core.search import parse_search
   try: return parse_search((request or {}).get("search")).label
   except Exception: return "?"
+
+def script_json(obj) -> Markup:
+  """JSON to embed in <script type="application/json">: no '<' at all, so no text in it can close the tag."""
+  return Markup(json.dumps(obj).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 def register(app):
   for f in (ms, sec, sci, dims, big, datetime): app.add_template_filter(f)

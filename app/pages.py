@@ -5,7 +5,7 @@ from flask import Blueprint, Response, abort, current_app, redirect, render_temp
 
 from app import service
 from app.jobs import QueueFull
-from app.result_view import result_context
+from app.result_context import result_context
 from wino_core.result import MODES
 from wino_core.search import parse_search
 from wino_core.spec import DTYPES, FIELDS, ConvSpec, SpecError, parse_spec
@@ -80,7 +80,7 @@ def result(cid:str):
 def diffs_json(c:dict, key:tuple) -> Response:
   """The diffs of every kernel pair of the modes ?a= and ?b= under each matching, at the level ?lvl= (source by
   default), for the page's script to lay out when a view needs a pair of modes or a level the page does not carry."""
-  from app.result_view import levels_of, mode_diffs
+  from app.kernel_diffs import levels_of, mode_diffs
   a, b, lvl = request.args.get("a", ""), request.args.get("b", ""), request.args.get("lvl", "source")
   for k, m in (("a", a), ("b", b)):
     if m not in c["runs"]: abort(400, f"{k}={m[:40]!r}: not a mode of this comparison ({', '.join(c['runs'])})")
@@ -107,7 +107,7 @@ def result_json(cid:str):
 def result_html(cid:str):
   """One standalone file: CSS, JS and data inline, opens from disk. Its diffs of every pair of modes are the costly
   part and the same for every view, so they are kept by id (a stored comparison never changes)."""
-  from app.result_view import offline_diffs
+  from app.kernel_diffs import offline_diffs
   c = load(cid)
   diffs = service.cached_page(("offline", cid), lambda: offline_diffs(c["runs"]))
   html = render_template("standalone.html", **result_context(c, request.args, standalone=True, diffs=diffs))
@@ -155,18 +155,17 @@ def history():
 
 @bp.get("/assets/pygments.css")
 def pygments_css():
-  from app.result_view import pygments_css
+  from app.highlight import pygments_css
   return Response(pygments_css(), mimetype="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
 @bp.get("/assets/plotly.min.js")
 def plotly_js():
-  """plotly.js as the plotly package ships it: served by the app, never from a CDN."""
-  from app.result_view import plotly_js_path
+  from app.assets import plotly_js_path
   from flask import send_file
   return send_file(plotly_js_path(), mimetype="text/javascript", max_age=3600)
 
 def two_of(ids:list[str]) -> dict:
-  from app.result_view import two_comparisons
+  from wino_core.two_comparisons import two_comparisons
   if len(ids) != 2 or ids[0] == ids[1]:
     got = "the same one twice" if len(ids) == 2 else f"{len(ids)} id{'' if len(ids) == 1 else 's'}"
     abort(400, f"compare these two needs exactly two different comparisons (/two?id=A&id=B), got {got}: tick two in the history")

@@ -53,7 +53,8 @@ def page(sid:str):
   view = service.sweep_view(load(sid))
   req = view["request"]
   title = model_title(req["model"])
-  from app.result_view import script_json, sweep_chart
+  from app.charts import sweep_chart
+  from app.filters import script_json
   ran = {m: sum(m in r["time_s"] for r in view["rows"]) for m in req["modes"]}  # convs timed so far, per mode
   return render_template("sweep.html", s=view, req=req, title=title, model=MODELS.get(req["model"]), modes=req["modes"], ran=ran,
                          active=view["state"] in ("queued", "running"), chart=script_json(sweep_chart(view)) if any(ran.values()) else None)

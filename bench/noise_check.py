@@ -9,9 +9,9 @@ NVIDIA); then the side by side's pairs (identical kernels: "same kernels", the n
 timing-only process failed or a mode kept fewer processes than asked."""
 import argparse, json, os, sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from app.result_view import two_comparisons
 from wino_core.compare import compare, parse_request
 from wino_core.run import RunSettings
+from wino_core.two_comparisons import two_comparisons
 from wino_core.verdict import summary_line, verdict
 
 def main() -> int:

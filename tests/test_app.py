@@ -292,10 +292,10 @@ def test_standalone_export_keeps_the_view_and_every_modes_sources(stored):
 def test_the_export_diffs_each_pair_of_sources_once_and_keeps_them_by_id(stored, monkeypatch):
   """every ordered pair of modes is in the file, but b↔a is a↔b mirrored (diffed once), and a comparison never changes,
   so a second download, in any view, diffs nothing (its script lays out the view from those diffs, as the page does)"""
-  import app.result_view as rv
+  import app.kernel_diffs as kd
   calls = []
-  real = rv.diff_kernels
-  monkeypatch.setattr(rv, "diff_kernels", lambda a, b, **kw: calls.append((a, b)) or real(a, b, **kw))
+  real = kd.diff_kernels
+  monkeypatch.setattr(kd, "diff_kernels", lambda a, b, **kw: calls.append((a, b)) or real(a, b, **kw))
   c = create_app({"DATABASE": stored["db"], "TESTING": True}).test_client()  # a server that has not exported it yet
   html = c.get(f"/c/{stored['id']}.html").get_data(as_text=True)
   offline = json.loads(re.search(r'id="view-data">(.*?)</script>', html, re.S).group(1))

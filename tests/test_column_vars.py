@@ -93,7 +93,7 @@ def test_the_reproducer_sets_a_columns_variables(tmp_path):
 def test_the_summary_says_what_a_flag_made_and_what_was_not_captured():
   """A flagged column's Winograd cell is its report (how many kernels, transforms or not); an ok run's message beyond
   that report (what an older tinygrad did not let wino-dash capture) shows under its status."""
-  from app.result_view import summary_row
+  from app.result_context import summary_row
   reason = "with WINO=1: Winograd transforms among 6 kernels (weight transform, input transform, ...)"
   missing = "not captured on this tinygrad (no LINEAR schedule, 0.11 era): kernel axes, opts"
   row = summary_row("baseline@pr-12763+WINO=1", {"status": "ok", "message": f"{reason}; {missing}", "winograd": {"fired": True, "reason": reason, "rewrites": []}})
@@ -102,6 +102,6 @@ def test_the_summary_says_what_a_flag_made_and_what_was_not_captured():
   assert row["fired"] == "fired" and row["note"] == ""
 
 def test_a_kernel_without_captured_axes_keeps_its_whole_name():
-  from app.result_view import kernel_name_html
+  from app.highlight import kernel_name_html
   assert str(kernel_name_html({"name": "r_4_16_36_4_4_16", "axes": []})) == '<span class="kname">r_4_16_36_4_4_16</span>'
   assert "ax-reduce" in str(kernel_name_html({"name": "r_4_3", "axes": [[4, "global"], [3, "reduce"]]}))
