@@ -73,14 +73,14 @@ def create_app(config:dict|None=None):
   sweep_runner = SweepRunner(store, runner, max_active=app.config["MAX_SWEEPS"], max_per_client=app.config["MAX_SWEEPS_PER_CLIENT"])
   app.extensions["wino"] = {"store": store, "runner": runner, "metrics": metrics, "sweeps": sweep_runner}
 
-  from app import access, api, auth, ops, pages, errors, security, filters, sweeps
+  from app import access, api, auth, ops, pages, errors, security, filters, sweep_pages
   access.register(app, on_request=metrics.observe_request)  # first: its timer starts before any other hook can refuse the request
   auth.register(app)
   app.register_blueprint(ops.bp)
   filters.register(app)
   app.register_blueprint(pages.bp)
   app.register_blueprint(api.bp)
-  app.register_blueprint(sweeps.bp)
+  app.register_blueprint(sweep_pages.bp)
   errors.register(app)
   security.register(app)
   return app

@@ -28,6 +28,16 @@ def compare():
   if job is None: return jsonify({**body, "job": None, "status_url": None, "state": "done"}), 200
   return jsonify({**body, "job": job["id"], "status_url": url_for("api.job", jid=job["id"]), "state": job["state"]}), 202
 
+@bp.post("/sweeps")
+def sweeps():
+  raw, refused = json_body()
+  if refused: return refused
+  try: sweep, new = service.submit_sweep(raw, request.remote_addr or "")
+  except SpecError as e: return error(400, str(e), e.field)
+  except QueueFull as e: return error(e.status, str(e))
+  return jsonify({"id": sweep["id"], "url": url_for("sweep_pages.page", sid=sweep["id"]), "state": sweep["state"],
+                  "status_url": url_for("sweep_pages.page_json", sid=sweep["id"])}), 202 if new else 200
+
 @bp.get("/jobs/<jid>")
 def job(jid:str):
   if (j:=service.store().get_job(jid)) is None: return error(404, f"no job {jid[:40]!r}")

@@ -120,7 +120,8 @@ def cmd_sweep(a) -> int:
   """Every conv of a network through the modes, here and now (no server, nothing stored): the per-layer table and the
   network's totals, a progress bar on stderr."""
   from wino_core.spec import SpecError
-  from wino_core.sweep import parse_sweep, run_sweep, totals
+  from wino_core.sweep_request import parse_sweep, run_sweep
+  from wino_core.sweep_table import totals
   raw = {"model": a.model, "batch": a.batch, "dtype": a.dtype, "modes": a.modes, "repeat": a.repeat,
          **({"size": a.size} if a.size else {}), **({"device": a.device} if a.device else {}),
          **({"search": s} if (s:=search_request(a)) else {})}

@@ -33,13 +33,13 @@ def submit(raw:dict, client:str) -> tuple[CompareRequest, dict | None]:
 def submit_sweep(raw:dict, client:str) -> tuple[dict, bool]:
   """Validates a sweep request and stores it (queued) unless it is stored already: (sweep, new). Raises SpecError, or
   QueueFull over the active-sweep caps."""
-  from wino_core.sweep import parse_sweep
+  from wino_core.sweep_request import parse_sweep
   return sweeps().submit(parse_sweep(raw, devices=devices()["devices"], max_layers=current_app.config["MAX_SWEEP_LAYERS"]), client)
 
 def sweep_view(sweep:dict) -> dict:
   """A sweep as the page and its JSON show it: the request, progress (layer k of n, the running layer's modes), the
   per-layer rows from the stored comparisons and the totals."""
-  from wino_core.sweep import layer_row, totals
+  from wino_core.sweep_table import layer_row, totals
   layers, modes = sweep["layers"], sweep["request"]["modes"]
   rows = [layer_row(l, store().get_comparison(l["comparison"]) if l["status"] == "done" else None) for l in layers]
   current = next((i for i, l in enumerate(layers) if l["status"] in ("queued", "running") and l["job"]), None)

@@ -9,7 +9,8 @@ import threading, traceback
 from app.jobs import QueueFull
 from app.store import ACTIVE
 from wino_core.compare import CompareRequest
-from wino_core.sweep import SweepRequest, layer_row, totals
+from wino_core.sweep_request import SweepRequest
+from wino_core.sweep_table import layer_row, totals
 
 class SweepRunner:
   def __init__(self, store, runner, *, max_active:int=10, max_per_client:int=2, retry_s:float=5.0):

@@ -11,7 +11,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from app.cli import print_sweep
 from wino_core.run import RunSettings
 from wino_core.search import user_cache_path
-from wino_core.sweep import parse_sweep, run_sweep, totals
+from wino_core.sweep_request import parse_sweep, run_sweep
+from wino_core.sweep_table import totals
 
 def main():
   p = argparse.ArgumentParser()

@@ -7,7 +7,7 @@ import wino_core.code as code
 import wino_core.reproducer as reproducer
 from app import create_app
 from wino_core.compare import CompareRequest, compare, parse_request
-from wino_core.sweep import parse_sweep
+from wino_core.sweep_request import parse_sweep
 
 TINY = {"batch": 1, "cin": 2, "cout": 2, "h": 6, "w": 6, "padding": 1}
 BODY = {"spec": TINY, "modes": ["baseline", "new"], "repeat": 1, "force_new": True, "device": "CPU"}

@@ -5,7 +5,7 @@ import json, subprocess, sys, time
 from app import create_app
 from wino_core.run import RunSettings
 from wino_core.search import Search
-from wino_core.sweep import parse_sweep, run_sweep
+from wino_core.sweep_request import parse_sweep, run_sweep
 
 TINY = {"batch": 1, "cin": 2, "cout": 2, "h": 6, "w": 6, "padding": 1}
 OVER_BUDGET = "ran out of its budget of 0 s"

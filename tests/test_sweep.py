@@ -8,7 +8,7 @@ from app.store import Store
 from wino_core.compare import compare
 from wino_core.networks import MODELS, network_layers
 from wino_core.spec import SpecError
-from wino_core.sweep import parse_layers, parse_sweep
+from wino_core.sweep_request import parse_layers, parse_sweep
 
 # a repeated 3x3 (b and c), a 3x3 that differs only in cin (a), a 1x1 (d, where NEW does not apply)
 TINY = "a 2 3 3 1 1 8\nb 3 3 3 1 1 8\nc 3 3 3 1 1 8\nd 3 4 1 1 0 8"

@@ -1,18 +1,17 @@
-"""Sweeps: a network's convs at once. The form (/sweep), the permalink (/s/<id>, live while it runs), its JSON, and
-the API (/api/sweeps)."""
+"""The sweep pages: a network's convs at once. The form (/sweep), the permalink (/s/<id>, live while it runs) and the
+JSON it polls (/s/<id>.json). POST /api/sweeps is in api.py."""
 from __future__ import annotations
 import time
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 
 from app import service
-from app.api import error, json_body
 from app.jobs import QueueFull
 from app.pages import SEARCHES, valid_id
 from wino_core.networks import MODELS, model_title
 from wino_core.result import MODES
 from wino_core.spec import DTYPES, SpecError
 
-bp = Blueprint("sweeps", __name__)
+bp = Blueprint("sweep_pages", __name__)
 
 FORM_ORDER = ("model", "batch", "size", "dtype", "layers", "modes", "search", "device")  # as they appear: the first bad one takes the focus
 
@@ -42,7 +41,7 @@ def submit():
   try: sweep, _ = service.submit_sweep(raw, request.remote_addr or "")
   except SpecError as e: return render_form(values, e.errors, 400)
   except QueueFull as e: return render_form(values, {"sweeps": str(e)}, e.status)
-  return redirect(url_for("sweeps.page", sid=sweep["id"]), code=303)
+  return redirect(url_for("sweep_pages.page", sid=sweep["id"]), code=303)
 
 def load(sid:str) -> dict:
   if (s:=service.store().get_sweep(valid_id(sid, "sweep"))) is None: abort(404, f"no sweep {sid!r} is stored here")
@@ -61,13 +60,3 @@ def page(sid:str):
 
 @bp.get("/s/<sid>.json")
 def page_json(sid:str): return jsonify(service.sweep_view(load(sid)))
-
-@bp.post("/api/sweeps")
-def api_submit():
-  raw, refused = json_body()
-  if refused: return refused
-  try: sweep, new = service.submit_sweep(raw, request.remote_addr or "")
-  except SpecError as e: return error(400, str(e), e.field)
-  except QueueFull as e: return error(e.status, str(e))
-  return jsonify({"id": sweep["id"], "url": url_for("sweeps.page", sid=sweep["id"]), "state": sweep["state"],
-                  "status_url": url_for("sweeps.page_json", sid=sweep["id"])}), 202 if new else 200
