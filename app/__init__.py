@@ -14,6 +14,7 @@ DEFAULTS = {
   "MAX_SWEEPS_PER_CLIENT": 2,
   "MAX_CONTENT_LENGTH": 64 * 1024,  # request bodies: a spec is a few hundred bytes
   "PAGE_CACHE_SIZE": 64,        # rendered result views kept in memory
+  "SWEEP_ROW_CACHE_SIZE": 1024,  # sweep rows' outcomes (a stored comparison's, ~1 KB each) kept in memory
   "RUNNER": None,               # a job runner object; default: the embedded in-process runner
   "QUEUE": None,                # redis://[:password@]host:port/db: jobs go to `wino-dash worker`s through RQ instead
   "SEARCH_BUDGET_S": 600,       # the most one mode's BEAM search may take; past it the run ends with a message

@@ -39,9 +39,11 @@ def submit_sweep(raw:dict, client:str) -> tuple[dict, bool]:
 def sweep_view(sweep:dict) -> dict:
   """A sweep as the page and its JSON show it: the request, progress (layer k of n, the running layer's modes), the
   per-layer rows from the stored comparisons and the totals."""
-  from wino_core.sweep_table import layer_row, totals
+  from wino_core.sweep_table import comparison_outcome, layer_row, totals
   layers, modes = sweep["layers"], sweep["request"]["modes"]
-  rows = [layer_row(l, store().get_comparison(l["comparison"]) if l["status"] == "done" else None) for l in layers]
+  def outcome(cid:str) -> dict|None:  # a page polls each second while the sweep runs: each finished layer's is read once
+    return kept("sweep_rows", cid, lambda: (c:=store().get_comparison(cid)) and comparison_outcome(c), current_app.config["SWEEP_ROW_CACHE_SIZE"])
+  rows = [layer_row(l, outcome(l["comparison"]) if l["status"] == "done" else None) for l in layers]
   current = next((i for i, l in enumerate(layers) if l["status"] in ("queued", "running") and l["job"]), None)
   job = store().get_job(layers[current]["job"]) if current is not None else None
   return {"id": sweep["id"], "state": sweep["state"], "message": sweep["message"], "created": sweep["created"], "request": sweep["request"],
@@ -50,18 +52,24 @@ def sweep_view(sweep:dict) -> dict:
           "rows": rows, "totals": totals(rows, modes)}
 
 _cache_lock = threading.Lock()
-def cached_page(key:tuple, render):
-  """Stored comparisons never change, so a rendered view of one can be kept; a bounded LRU per app keeps memory flat."""
-  cache = current_app.extensions["wino"].setdefault("pages", OrderedDict())
+def kept(name:str, key, make, size:int):
+  """What never changes once made from a stored comparison (immutable by its id), kept in a bounded LRU per app so
+  memory stays flat. A None made is not kept."""
+  cache = current_app.extensions["wino"].setdefault(name, OrderedDict())
   with _cache_lock:
-    if (html:=cache.get(key)) is not None:
+    if (got:=cache.get(key)) is not None:
       cache.move_to_end(key)
-      return html
-  html = render()  # outside the lock: two threads may render the same view once each, never wait on each other
-  with _cache_lock:
-    cache[key] = html
-    while len(cache) > current_app.config["PAGE_CACHE_SIZE"]: cache.popitem(last=False)
-  return html
+      return got
+  got = make()  # outside the lock: two threads may make the same thing once each, never wait on each other
+  if got is not None:
+    with _cache_lock:
+      cache[key] = got
+      while len(cache) > size: cache.popitem(last=False)
+  return got
+
+def cached_page(key:tuple, render):
+  """A rendered view of a stored comparison."""
+  return kept("pages", key, render, current_app.config["PAGE_CACHE_SIZE"])
 
 def job_view(job:dict) -> dict:
   """The JSON a job page polls."""

@@ -10,7 +10,7 @@ from app.jobs import QueueFull
 from app.store import ACTIVE
 from wino_core.compare import CompareRequest
 from wino_core.sweep_request import SweepRequest
-from wino_core.sweep_table import layer_row, totals
+from wino_core.sweep_table import comparison_outcome, layer_row, totals
 
 class SweepRunner:
   def __init__(self, store, runner, *, max_active:int=10, max_per_client:int=2, retry_s:float=5.0):
@@ -114,4 +114,4 @@ class SweepRunner:
 
   def totals(self, layers:list[dict], modes:list[str]) -> dict:
     """What history shows of a finished sweep, kept with it so a listing reads no comparisons."""
-    return totals([layer_row(l, self.store.get_comparison(l["comparison"]) if l["status"] == "done" else None) for l in layers], modes)
+    return totals([layer_row(l, comparison_outcome(self.store.get_comparison(l["comparison"])) if l["status"] == "done" else None) for l in layers], modes)

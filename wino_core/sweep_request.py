@@ -116,9 +116,9 @@ def run_sweep(req:SweepRequest, settings:RunSettings=RunSettings(), on_progress=
   """A sweep here and now, no server and nothing stored (the CLI, the benchmarks): each distinct conv compared in turn,
   as `settings` say; the layer rows. on_progress(layer index, layer, mode, phase)."""
   from wino_core.compare import compare
-  from wino_core.sweep_table import layer_row
+  from wino_core.sweep_table import comparison_outcome, layer_row
   rows = []
   for i, layer in enumerate(req.layer_table()):
     cmp = compare(CompareRequest.from_dict(layer["request"]), settings, (lambda m, p, i=i, l=layer: on_progress(i, l, m, p)) if on_progress else None)
-    rows.append(layer_row({**layer, "status": "done"}, cmp))
+    rows.append(layer_row({**layer, "status": "done"}, comparison_outcome(cmp)))
   return rows
