@@ -2,9 +2,14 @@ import os
 import pytest
 from wino_core.spec import ConvSpec
 
-# every comparison the suite runs times each mode in 2 interleaved processes (5 by default): the rounds are exercised
-# everywhere without making the suite 2.5 times longer; tests of the rounds themselves ask for their own count
-os.environ.setdefault("WINO_DASH_TIMING_PROCESSES", "2")
+# the suite's comparisons time each mode in its first process only (5 by default): each more process costs a mode
+# tinygrad's import and a program load, and most tests read kernels, pages and errors, not the verdict's rounds; the
+# tests of the rounds and of the verdict ask for their own count (--processes, RunSettings(processes=), or
+# @pytest.mark.timing_processes(n) on a test of tests/test_app.py)
+os.environ.setdefault("WINO_DASH_TIMING_PROCESSES", "1")
+
+def pytest_configure(config):
+  config.addinivalue_line("markers", "timing_processes(n): the test's app times each mode in n processes (the suite's default is 1)")
 
 @pytest.fixture(scope="session")
 def small_specs() -> list[ConvSpec]:

@@ -6,8 +6,10 @@ from app import create_app
 SMALL = {"batch": 1, "cin": 2, "cout": 3, "h": 7, "w": 7, "padding": 1}
 
 @pytest.fixture()
-def app(tmp_path):
-  return create_app({"DATABASE": str(tmp_path / "db.sqlite3"), "TESTING": True})
+def app(tmp_path, request):
+  """@pytest.mark.timing_processes(n): the app times each mode in n processes (the suite's default is 1)"""
+  rounds = request.node.get_closest_marker("timing_processes")
+  return create_app({"DATABASE": str(tmp_path / "db.sqlite3"), "TESTING": True, **({"TIMING_PROCESSES": rounds.args[0]} if rounds else {})})
 
 @pytest.fixture()
 def client(app): return app.test_client()
@@ -189,6 +191,7 @@ def test_json_has_the_request_and_the_verdict(stored):
   assert {m: e["verdict"] for m, e in data["verdict"]["errors"].items()} == {"baseline": "correct", "old": "correct"}
   assert data["verdict"]["fastest"] in ("baseline", "old") and data["verdict"]["speedups"][0]["a"] == "old"
 
+@pytest.mark.timing_processes(2)
 @pytest.mark.parametrize("dtype", ["float32", "float16"])
 def test_verdict_on_the_seeds_shape_in_page_and_json(client, dtype):
   """The seeds' shape (1,16->16, 32x32) in all three modes: every mode judged, the fastest marked, three speed-ups."""
@@ -250,6 +253,7 @@ def test_a_busy_machine_shows_a_noisy_run_and_keeps_it_in_the_json(app, client):
   j = client.get("/c/00000000000000b1.json").get_json()
   assert j["verdict"]["machine"]["noisy"] and j["runs"]["baseline"]["machine"][0]["other_cpu"] == 1.5 and j["verdict"]["method"] == METHOD
 
+@pytest.mark.timing_processes(2)
 def test_compare_these_two(client):
   body = {"spec": {**SMALL, "seed": 21}, "modes": ["baseline", "old"], "device": "CPU", "repeat": 3}
   ids = []
