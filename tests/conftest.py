@@ -61,3 +61,53 @@ def tinygrad_013_home() -> str:
     with contextlib.suppress(EnvError): remove(home, "0.13.0")  # a failed or broken earlier install
     add_release(home, "0.13.0")
   return home
+
+# ***** the browser tests' shared server, Chromium and comparisons: started once for the session *****
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+  """A real server in a child process (tests/serving.py), one for every browser test of the session."""
+  from tests.serving import Server
+  s = Server(str(tmp_path_factory.mktemp("browser") / "db.sqlite3")).start()
+  yield s
+  s.kill()
+
+@pytest.fixture(scope="session")
+def browser():
+  """One headless Chromium for the session: each test opens pages (each its own context) of its own."""
+  playwright = pytest.importorskip("playwright.sync_api")
+  from tests.serving import CHROMIUM_ARGS, chromium_path
+  with playwright.sync_playwright() as p:
+    b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+    yield b
+    b.close()
+
+@pytest.fixture(scope="session")
+def result_url(server, browser) -> str:
+  """Submits the form like a reviewer would (baseline and OLD of a 4->6 10x10 conv) and waits for the job page to turn
+  into the result; the URL of that result, for every browser test that reads a baseline-vs-OLD result."""
+  import re
+  from tests.serving import page_errors
+  ctx = browser.new_context()
+  page = ctx.new_page()
+  errors = page_errors(page)
+  page.goto(server.url + "/")
+  for name, value in (("cin", "4"), ("cout", "6"), ("h", "10"), ("w", "10")): page.fill(f"#f-{name}", value)
+  page.uncheck("#f-mode-new")
+  page.click("#submit")
+  page.wait_for_url(re.compile(r"/jobs/"), timeout=10_000)
+  assert page.locator("#job-state").is_visible()
+  page.wait_for_url(re.compile(r"/c/[0-9a-f]{16}$"), timeout=180_000)
+  assert not errors, errors
+  url = page.url
+  ctx.close()
+  return url
+
+@pytest.fixture(scope="session")
+def three_modes(server) -> dict:
+  """baseline, OLD and NEW (forced: its rewrite graphs, four kernels paired by role with OLD's) of one tiny conv,
+  through the real server's API; its stored JSON, for every browser test that reads all three modes."""
+  from tests.serving import compare_via_api
+  body = {"spec": {"batch": 1, "cin": 4, "cout": 4, "h": 8, "w": 8, "padding": 1}, "modes": ["baseline", "old", "new"], "device": "CPU",
+          "repeat": 1, "force_new": True}
+  return compare_via_api(server, body)

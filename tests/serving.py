@@ -50,3 +50,10 @@ def compare_via_api(server:Server, body:dict, timeout:float=180) -> dict:
     if json.loads(urllib.request.urlopen(server.url + r["status_url"], timeout=30).read())["state"] in ("done", "failed"): break
     time.sleep(0.3)
   return json.loads(urllib.request.urlopen(f"{server.url}/c/{r['id']}.json", timeout=30).read())
+
+def page_errors(page) -> list[str]:
+  """The page's uncaught errors and console errors, as they come."""
+  errors = []
+  page.on("pageerror", lambda e: errors.append(str(e)))
+  page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+  return errors

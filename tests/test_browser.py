@@ -1,46 +1,10 @@
 """Real browser tests: headless Chromium (Playwright) against a real server on loopback."""
 import re
 import pytest
-from tests.serving import CHROMIUM_ARGS, Server, chromium_path
+from tests.serving import page_errors
 
 playwright = pytest.importorskip("playwright.sync_api")
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-  s = Server(str(tmp_path_factory.mktemp("browser") / "db.sqlite3")).start()
-  yield s
-  s.kill()
-
-@pytest.fixture(scope="module")
-def browser():
-  with playwright.sync_playwright() as p:
-    b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-    yield b
-    b.close()
-
-def page_errors(page) -> list[str]:
-  errors = []
-  page.on("pageerror", lambda e: errors.append(str(e)))
-  page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-  return errors
-
-@pytest.fixture(scope="module")
-def result_url(server, browser) -> str:
-  """Submits the form like a reviewer would and waits for the job page to turn into the result."""
-  ctx = browser.new_context()
-  page = ctx.new_page()
-  errors = page_errors(page)
-  page.goto(server.url + "/")
-  for name, value in (("cin", "4"), ("cout", "6"), ("h", "10"), ("w", "10")): page.fill(f"#f-{name}", value)
-  page.uncheck("#f-mode-new")
-  page.click("#submit")
-  page.wait_for_url(re.compile(r"/jobs/"), timeout=10_000)
-  assert page.locator("#job-state").is_visible()
-  page.wait_for_url(re.compile(r"/c/[0-9a-f]{16}$"), timeout=180_000)
-  assert not errors, errors
-  url = page.url
-  ctx.close()
-  return url
+# server, browser and result_url (the form submitted, the job page turned into the result): tests/conftest.py, one each per session
 
 def test_result_shows_both_modes_kernels_diff_and_chart(result_url, browser):
   page = browser.new_page()

@@ -4,19 +4,19 @@ export, and a click on a source line selects the UOps of its kernel's AST that m
 import json, re, urllib.request
 import pytest
 from tests.serving import compare_via_api
-from tests.test_browser import browser, page_errors, server  # noqa: F401 (fixtures: one server and one Chromium per module)
+from tests.serving import page_errors  # server and browser: tests/conftest.py, one each per session
 
 playwright = pytest.importorskip("playwright.sync_api")
 
 @pytest.fixture(scope="module")
-def comparison(server) -> dict:  # noqa: F811
+def comparison(server) -> dict:
   """OLD and NEW (forced: four kernels each, paired by role) of one tiny conv"""
   body = {"spec": {"batch": 1, "cin": 4, "cout": 4, "h": 8, "w": 8, "padding": 1}, "modes": ["old", "new"], "device": "CPU",
           "repeat": 1, "force_new": True}
   return compare_via_api(server, body)
 
 @pytest.fixture()
-def page(browser, comparison):  # noqa: F811
+def page(browser, comparison):
   ctx = browser.new_context(viewport={"width": 1400, "height": 900})
   p = ctx.new_page()
   p.errors = page_errors(p)
@@ -26,7 +26,7 @@ def page(browser, comparison):  # noqa: F811
 def product_pair(page) -> int:
   return page.evaluate("() => [...document.querySelectorAll('#diff-pair option')].findIndex((o) => o.text.startsWith('batched product'))")
 
-def test_every_kernel_has_its_assembly_and_mix_in_the_json_and_the_page(page, server, comparison):  # noqa: F811
+def test_every_kernel_has_its_assembly_and_mix_in_the_json_and_the_page(page, server, comparison):
   for mode, r in comparison["runs"].items():
     for k in r["kernels"]:
       assert k["assembly"]["levels"]["asm"].strip() and k["assembly"]["mix"]["counts"]["instructions"] > 0, (mode, k["name"])
@@ -42,7 +42,7 @@ def test_every_kernel_has_its_assembly_and_mix_in_the_json_and_the_page(page, se
   assert page.locator("#side-body tr.pair .kernel[data-side=b] .kmix .delta").count() > 0
   assert not page.errors, page.errors
 
-def test_the_asm_diff_of_old_vs_new_and_its_key_in_the_url_and_the_export(page, server, comparison, tmp_path):  # noqa: F811
+def test_the_asm_diff_of_old_vs_new_and_its_key_in_the_url_and_the_export(page, server, comparison, tmp_path):
   page.goto(f"{server.url}/c/{comparison['id']}?a=old&b=new#diff", wait_until="domcontentloaded")
   pair = product_pair(page)
   page.select_option("#diff-pair", str(pair))
@@ -81,7 +81,7 @@ def test_the_asm_diff_of_old_vs_new_and_its_key_in_the_url_and_the_export(page, 
   assert re.search(r"\b(vfmadd\w+|vmulps|mulss|vaddps)\b", page.locator("#diff-table .diff-side[data-side=b]").inner_text())
   assert not page.errors, page.errors
 
-def test_a_source_line_selects_its_uops_and_a_node_marks_its_lines(page, server, comparison):  # noqa: F811
+def test_a_source_line_selects_its_uops_and_a_node_marks_its_lines(page, server, comparison):
   page.goto(f"{server.url}/c/{comparison['id']}?a=old&b=new", wait_until="domcontentloaded")
   card = page.locator("#kernels .kernel[data-side=b]").first
   index = int(card.get_attribute("data-index"))

@@ -1,18 +1,16 @@
 """The result page's charts in headless Chromium: plotly's toolbars out of the tab order, kernels side by side on a log
 scale, readable log ticks, and roofline points that say their kernel role."""
 import pytest
-from tests.serving import compare_via_api
-from tests.test_browser import browser, page_errors, server  # noqa: F401 (fixtures: one server and one Chromium per module)
+from tests.serving import page_errors  # server and browser: tests/conftest.py, one each per session
 
 playwright = pytest.importorskip("playwright.sync_api")
 
 @pytest.fixture(scope="module")
-def page(server, browser):  # noqa: F811
-  c = compare_via_api(server, {"spec": {"batch": 1, "cin": 2, "cout": 4, "h": 8, "w": 8, "padding": 1}, "modes": ["baseline", "old"],
-                               "device": "CPU", "repeat": 3})
+def page(browser, result_url):
+  """the session's baseline-vs-OLD result (tests/conftest.py): baseline's conv and OLD's four kernels"""
   p = browser.new_page(viewport={"width": 1366, "height": 900})
   errors = page_errors(p)
-  p.goto(f"{server.url}/c/{c['id']}")
+  p.goto(result_url)
   p.wait_for_selector("#chart-roofline .main-svg")
   yield p
   assert not errors, errors

@@ -2,16 +2,14 @@
 shows what the live page shows for the same URL (same rows, same marks, same kernels side by side)."""
 import urllib.request
 import pytest
-from tests.serving import compare_via_api
-from tests.test_browser import browser, page_errors, server  # noqa: F401 (fixtures: one server and one Chromium per module)
+from tests.serving import page_errors  # server and browser: tests/conftest.py, one each per session
 
 playwright = pytest.importorskip("playwright.sync_api")
 
 @pytest.fixture(scope="module")
-def comparison(server) -> dict:  # noqa: F811
-  body = {"spec": {"batch": 1, "cin": 4, "cout": 4, "h": 8, "w": 8, "padding": 1}, "modes": ["baseline", "old", "new"], "device": "CPU",
-          "repeat": 1, "force_new": True}
-  return compare_via_api(server, body)
+def comparison(three_modes) -> dict:
+  """the session's tiny comparison of all three modes, NEW forced (tests/conftest.py)"""
+  return three_modes
 
 VIEW = """() => ({
   rows: [...document.querySelectorAll('#diff-table tr')].map((r) => [r.className, ...[...r.cells].map((c) => c.className + '|' + c.textContent)]),
@@ -23,7 +21,7 @@ VIEW = """() => ({
   lines: document.querySelectorAll('#side-body [id^="a-k"], #side-body [id^="b-k"]').length,
 })"""
 
-def test_the_exported_file_switches_modes_and_diff_options_offline(browser, server, comparison, tmp_path):  # noqa: F811
+def test_the_exported_file_switches_modes_and_diff_options_offline(browser, server, comparison, tmp_path):
   cid = comparison["id"]
   f = tmp_path / "export.html"
   f.write_bytes(urllib.request.urlopen(f"{server.url}/c/{cid}.html?a=old&b=new", timeout=60).read())
@@ -69,7 +67,7 @@ def test_the_exported_file_switches_modes_and_diff_options_offline(browser, serv
   assert not reverse["summary"].startswith("identical")
   assert not errors, errors
 
-def test_a_line_link_opens_in_the_file(browser, server, comparison, tmp_path):  # noqa: F811
+def test_a_line_link_opens_in_the_file(browser, server, comparison, tmp_path):
   f = tmp_path / "export.html"
   f.write_bytes(urllib.request.urlopen(f"{server.url}/c/{comparison['id']}.html?a=baseline&b=new", timeout=60).read())
   p = browser.new_page()

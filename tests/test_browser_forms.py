@@ -1,10 +1,10 @@
 """The forms in headless Chromium after a bad submit: the fields to blame marked, the focus on the first of them."""
 import pytest
-from tests.test_browser import browser, server  # noqa: F401 (fixtures: one server and one Chromium per module)
+# server and browser: tests/conftest.py, one each per session
 
 playwright = pytest.importorskip("playwright.sync_api")
 
-def test_a_size_over_the_cap_blames_h_and_w_keeps_them_on_one_row_and_focuses_h(browser, server):  # noqa: F811
+def test_a_size_over_the_cap_blames_h_and_w_keeps_them_on_one_row_and_focuses_h(browser, server):
   p = browser.new_page(viewport={"width": 1366, "height": 900})
   p.goto(server.url + "/")
   p.fill("#f-h", "100000")
@@ -25,7 +25,7 @@ def test_a_size_over_the_cap_blames_h_and_w_keeps_them_on_one_row_and_focuses_h(
   assert p.evaluate("document.activeElement.id") == "f-groups" and p.locator("#f-groups").get_attribute("aria-invalid") == "true"
   p.close()
 
-def test_the_sweep_form_enables_its_custom_layers_only_for_custom_and_focuses_a_bad_field(browser, server):  # noqa: F811
+def test_the_sweep_form_enables_its_custom_layers_only_for_custom_and_focuses_a_bad_field(browser, server):
   p = browser.new_page()
   p.goto(server.url + "/sweep")
   assert p.locator("#f-layers").is_disabled()  # resnet18 is picked: the box would be ignored

@@ -2,17 +2,15 @@
 modes, pan and zoom, the standalone file from disk, and a 2,000-node graph laid out off the main thread (and measured)."""
 import json, time, urllib.request
 import pytest
-from tests.serving import compare_via_api
-from tests.test_browser import browser, page_errors, server  # noqa: F401 (fixtures: one server and one Chromium per module)
+from tests.serving import page_errors  # server and browser: tests/conftest.py, one each per session
 
 playwright = pytest.importorskip("playwright.sync_api")
 
 @pytest.fixture(scope="module")
-def comparison(server) -> dict:
-  """baseline vs NEW of a small conv, through the API of the real server; returns the stored JSON"""
-  body = {"spec": {"batch": 1, "cin": 3, "cout": 4, "h": 10, "w": 10, "padding": 1}, "modes": ["baseline", "new"], "device": "CPU", "repeat": 1,
-          "force_new": True}  # under NEW's cost model: forced, to draw its graphs
-  return compare_via_api(server, body)
+def comparison(three_modes) -> dict:
+  """the session's tiny comparison of baseline, OLD and NEW (forced, under its cost model: to draw its graphs), from
+  tests/conftest.py; these tests draw baseline's and NEW's"""
+  return three_modes
 
 def pane(page, side:str): return page.locator(f'.graph-pane[data-side="{side}"]')
 
@@ -32,7 +30,7 @@ def show(page, side:str, which:str):
   page.wait_for_selector(f'.graph-pane[data-side="{side}"][data-state="ready"]', timeout=30_000)
 
 @pytest.fixture()
-def page(browser, server, comparison):  # noqa: F811
+def page(browser, server, comparison):
   p = browser.new_page(viewport={"width": 1500, "height": 1000})
   p.errors = page_errors(p)
   p.goto(f"{server.url}/c/{comparison['id']}?a=baseline&b=new#graphs")
@@ -114,7 +112,7 @@ def test_search_collapse_expand_pan_and_zoom(page, comparison):
   assert layer.get_attribute("transform").split(" scale")[0] != t1.split(" scale")[0]
   assert not page.errors, page.errors
 
-def test_rewrite_before_and_after_side_by_side_and_the_url_keeps_the_view(page, browser):  # noqa: F811
+def test_rewrite_before_and_after_side_by_side_and_the_url_keeps_the_view(page, browser):
   page.select_option('.graph-pane[data-side="a"] .g-mode', "new")
   show(page, "a", "rewrite:before")
   show(page, "b", "rewrite:after")
@@ -137,7 +135,7 @@ def test_rewrite_before_and_after_side_by_side_and_the_url_keeps_the_view(page, 
   assert pane(again, "a").locator(".g-which").input_value() == "rewrite:before"
   again.close()
 
-def test_standalone_file_draws_the_graphs_from_disk(browser, server, comparison, tmp_path):  # noqa: F811
+def test_standalone_file_draws_the_graphs_from_disk(browser, server, comparison, tmp_path):
   html = urllib.request.urlopen(f"{server.url}/c/{comparison['id']}.html?a=baseline&b=new", timeout=60).read()
   f = tmp_path / "export.html"
   f.write_bytes(html)

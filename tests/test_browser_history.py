@@ -2,17 +2,17 @@
 import re
 import pytest
 from tests.serving import compare_via_api
-from tests.test_browser import browser, server  # noqa: F401 (fixtures: one server and one Chromium per module)
+# server and browser: tests/conftest.py, one each per session
 
 playwright = pytest.importorskip("playwright.sync_api")
 TINY = {"spec": {"batch": 1, "cin": 1, "cout": 2, "h": 6, "w": 6, "padding": 1}, "modes": ["baseline", "old"], "device": "CPU", "repeat": 3}
 
 @pytest.fixture(scope="module")
-def pair(server):  # noqa: F811
+def pair(server):
   """A tiny comparison and its re-run: two of one spec."""
   return [compare_via_api(server, TINY), compare_via_api(server, {**TINY, "rerun": 1})]
 
-def test_compare_these_two_is_enabled_only_with_two_ticked(browser, server, pair):  # noqa: F811
+def test_compare_these_two_is_enabled_only_with_two_ticked(browser, server, pair):
   p = browser.new_page()
   p.goto(server.url + "/history")
   go = p.locator("#compare-two-go")

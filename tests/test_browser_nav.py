@@ -2,23 +2,10 @@
 failed on the dashboard before these were fixed (see the commit that added it)."""
 import re, time
 import pytest
-from tests.serving import CHROMIUM_ARGS, Server, chromium_path
 
 playwright = pytest.importorskip("playwright.sync_api")
 SMALL = (("cin", "2"), ("cout", "3"), ("h", "7"), ("w", "7"))
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-  s = Server(str(tmp_path_factory.mktemp("nav") / "db.sqlite3")).start()
-  yield s
-  s.kill()
-
-@pytest.fixture(scope="module")
-def browser():
-  with playwright.sync_playwright() as p:
-    b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-    yield b
-    b.close()
+# server, browser and result_url (a baseline-vs-OLD result the form made): tests/conftest.py, one each per session
 
 @pytest.fixture()
 def page(browser):
@@ -34,13 +21,6 @@ def submit_form(page, server, seed:str) -> str:
   page.click("#submit")
   page.wait_for_url(re.compile(r"/c/[0-9a-f]{16}"), timeout=180_000)
   return page.url
-
-@pytest.fixture(scope="module")
-def result_url(server, browser) -> str:
-  ctx = browser.new_context()
-  url = submit_form(ctx.new_page(), server, "1")
-  ctx.close()
-  return url
 
 def test_back_from_the_result_reaches_the_form_not_the_job(page, server):
   submit_form(page, server, "2")

@@ -6,11 +6,11 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.jobs import InProcessRunner
 from app.store import Store
-from tests.test_browser import browser, page_errors, server  # noqa: F401 (fixtures: one server and one Chromium per module)
+from tests.serving import page_errors  # server and browser: tests/conftest.py, one each per session
 
 playwright = pytest.importorskip("playwright.sync_api")
 
-def test_a_custom_network_sweep_from_the_form(browser, server):  # noqa: F811
+def test_a_custom_network_sweep_from_the_form(browser, server):
   p = browser.new_page()
   errors = page_errors(p)
   p.goto(server.url + "/sweep")
@@ -43,7 +43,7 @@ class Stalled(InProcessRunner):
   """Queues jobs and never runs them: a sweep that waits behind other work."""
   def _queue_for(self, device:str) -> queue.Queue: return queue.Queue()
 
-def test_a_queued_sweep_says_waiting_not_zero(browser, tmp_path):  # noqa: F811
+def test_a_queued_sweep_says_waiting_not_zero(browser, tmp_path):
   db = str(tmp_path / "db.sqlite3")
   app = create_app({"DATABASE": db, "TESTING": True, "RUNNER": Stalled(Store(db))})
   http = make_server("127.0.0.1", 0, app, threaded=True)

@@ -3,31 +3,28 @@ key and its view in the page (no reload, Back works), graph panes that follow th
 line links and the copy-link button. Each test failed on the page before its fix (see the commit that added it)."""
 import re, urllib.request
 import pytest
-from tests.serving import compare_via_api
-from tests.test_browser import browser, page_errors, server  # noqa: F401 (fixtures: one server and one Chromium per module)
+from tests.serving import page_errors  # server and browser: tests/conftest.py, one each per session
 
 playwright = pytest.importorskip("playwright.sync_api")
 LAPTOP = {"width": 1366, "height": 800}
 
 @pytest.fixture(scope="module")
-def comparison(server) -> dict:  # noqa: F811
-  """one tiny comparison of all three modes, NEW forced (its rewrite graphs), stored once for the module"""
-  body = {"spec": {"batch": 1, "cin": 2, "cout": 3, "h": 6, "w": 6, "padding": 1}, "modes": ["baseline", "old", "new"], "device": "CPU",
-          "repeat": 1, "force_new": True}
-  return compare_via_api(server, body)
+def comparison(three_modes) -> dict:
+  """the session's tiny comparison of all three modes, NEW forced (its rewrite graphs): tests/conftest.py"""
+  return three_modes
 
 @pytest.fixture()
-def page(browser, comparison):  # noqa: F811
+def page(browser, comparison):
   ctx = browser.new_context(viewport=LAPTOP)
   p = ctx.new_page()
   p.errors = page_errors(p)
   yield p
   ctx.close()
 
-def url(server, comparison, query:str="") -> str: return f"{server.url}/c/{comparison['id']}{'?' + query if query else ''}"  # noqa: F811
+def url(server, comparison, query:str="") -> str: return f"{server.url}/c/{comparison['id']}{'?' + query if query else ''}"
 def keys(page) -> set[str]: return set(re.findall(r"[?&]([^=&#]+)=", page.url.split("#")[0]))
 
-def test_the_split_diff_shows_both_sides_at_a_laptops_width(page, server, comparison):  # noqa: F811
+def test_the_split_diff_shows_both_sides_at_a_laptops_width(page, server, comparison):
   page.goto(url(server, comparison, "a=old&b=new&pair=2") + "#diff")  # OLD's and NEW's product kernels: long lines
   box = page.evaluate("""() => {
     const nos = [...document.querySelectorAll('#diff-table td.no')].filter((c) => c.textContent.trim()).map((c) => c.getBoundingClientRect());
@@ -45,7 +42,7 @@ def test_the_split_diff_shows_both_sides_at_a_laptops_width(page, server, compar
   assert abs(a - box["labelA"]) <= 8 and abs(b - box["labelB"]) <= 8, box  # each heading stands over its column
   assert not page.errors, page.errors
 
-def test_enter_in_the_context_field_writes_only_its_key(page, server, comparison):  # noqa: F811
+def test_enter_in_the_context_field_writes_only_its_key(page, server, comparison):
   page.goto(url(server, comparison))
   page.fill("#diff-ctx", "2")
   page.press("#diff-ctx", "Enter")
@@ -61,7 +58,7 @@ def graph_mode(page, side:str) -> str:
   page.wait_for_selector(f'.graph-pane[data-side="{side}"][data-state="ready"]', timeout=30_000)
   return pane.locator(".g-mode").input_value() + ":" + pane.locator(".g-which").input_value()
 
-def test_graph_panes_follow_the_mode_picks_unless_the_url_pins_them(page, server, comparison):  # noqa: F811
+def test_graph_panes_follow_the_mode_picks_unless_the_url_pins_them(page, server, comparison):
   page.goto(url(server, comparison) + "#graphs")
   assert graph_mode(page, "a") == "old:kernel_graph" and graph_mode(page, "b") == "new:kernel_graph"
   assert not keys(page) & {"ga", "gb"}, "opening a plain link writes nothing into it"
@@ -79,7 +76,7 @@ def test_graph_panes_follow_the_mode_picks_unless_the_url_pins_them(page, server
   assert graph_mode(page, "b") == "new:ast:0"
   assert not page.errors, page.errors
 
-def test_the_export_opens_with_the_graph_panes_it_was_taken_with(page, server, comparison, tmp_path):  # noqa: F811
+def test_the_export_opens_with_the_graph_panes_it_was_taken_with(page, server, comparison, tmp_path):
   f = tmp_path / "export.html"
   f.write_bytes(urllib.request.urlopen(url(server, comparison).replace(f"/c/{comparison['id']}", f"/c/{comparison['id']}.html")
                                        + "?ga=new:rewrite:after&gb=old:ast:2", timeout=60).read())
@@ -87,7 +84,7 @@ def test_the_export_opens_with_the_graph_panes_it_was_taken_with(page, server, c
   assert graph_mode(page, "a") == "new:rewrite:after" and graph_mode(page, "b") == "old:ast:2"
   assert not page.errors, page.errors
 
-def test_a_line_link_scrolls_to_and_highlights_its_line(page, server, comparison):  # noqa: F811
+def test_a_line_link_scrolls_to_and_highlights_its_line(page, server, comparison):
   n = comparison["runs"]["new"]["kernels"][3]["source"].count("\n") + 1
   line = min(20, n)
   page.goto(url(server, comparison) + f"#b-k3-L{line}")
@@ -106,7 +103,7 @@ def test_a_line_link_scrolls_to_and_highlights_its_line(page, server, comparison
   assert m["colour"] not in ("rgba(0, 0, 0, 0)", "transparent"), m
   assert not page.errors, page.errors
 
-def test_copy_link_copies_the_view(browser, server, comparison):  # noqa: F811
+def test_copy_link_copies_the_view(browser, server, comparison):
   ctx = browser.new_context(viewport=LAPTOP, permissions=["clipboard-read", "clipboard-write"])
   p = ctx.new_page()
   p.goto(url(server, comparison, "a=baseline&b=new&view=unified") + "#diff")
