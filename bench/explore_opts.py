@@ -6,9 +6,9 @@ axis sizes postrange sees and the opts it applies (pinned or its heuristics'). T
 import os, sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 os.environ.setdefault("WINO_DASH_NEW_LAYOUT", "gpu")
-import wino_core.winograd as _wg
-_wg._has_local = lambda device: True  # scheduled on CPU, compiled for CUDA: pin as on a GPU
-_wg._renderer = lambda device: renderer()
+import wino_core.winograd.install as _install
+_install._has_local = lambda device: True  # scheduled on CPU, compiled for CUDA: pin as on a GPU
+_install._renderer = lambda device: renderer()
 from tinygrad import Tensor, dtypes
 from tinygrad.helpers import Target
 from tinygrad.uop.ops import Ops

@@ -2,7 +2,7 @@
 channels, small maps with many channels at large batch, grouped and depthwise convs, odd sizes), each mode in a fresh
 process through wino_core.run.run_mode, NEW run twice: as its cost model decides and forced (what Winograd would cost
 there). With --cudnn (CUDA) PyTorch's cuDNN on the same convs in the same call. The forced NEW times are what the cost
-model is calibrated on (wino_core/winograd.py's Layout.min_flops and the rules beside it).
+model is calibrated on (wino_core/winograd/layout.py's Layout.min_flops and the rules beside it).
 
   python bench/unseen_convs.py [--device CUDA] [--dtypes float16,float32] [--repeat 10] [--cudnn] [--json FILE]
 

@@ -29,7 +29,7 @@ def test_an_edit_of_the_rule_is_a_new_id_and_an_edit_elsewhere_is_not(tree):
   edit(tree / "app/templates/result.html", "\n{# a template edit #}\n")
   edit(tree / "wino_core/verdict.py", "\n# the verdict is computed when a result is read: not part of what ran\n")
   assert parse_request(BODY).id == first.id
-  edit(tree / "wino_core/winograd.py", "\n# an edit of the NEW rule\n")
+  edit(tree / "wino_core/winograd/stages.py", "\n# an edit of the NEW rule\n")
   assert (second:=parse_request(BODY).id) != first.id
   edit(tree / "wino_core/capture.py", "\n# how kernels are read back: the child runs it too\n")
   assert parse_request(BODY).id not in (first.id, second)
@@ -48,7 +48,8 @@ def test_the_identity_covers_every_module_a_child_imports():
   p = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, cwd=code.ROOT)
   assert p.returncode == 0, p.stderr
   imported = {f.removeprefix(code.ROOT + "/") for f in json.loads(p.stdout.splitlines()[-1])}
-  assert "wino_core/winograd.py" in imported and imported <= set(code.child_files())
+  assert {f for f in imported if f.startswith(code.RULE + "/")} == set(code.rule_source()), "every file of NEW's package"
+  assert imported <= set(code.child_files())
 
 def test_old_requests_keep_their_ids():
   old = {"spec": parse_request(BODY).spec.to_dict(), "modes": ["baseline", "new"], "device": "CPU", "tinygrad": "0.14.0", "repeat": 1, "force_new": True}
@@ -63,7 +64,7 @@ def test_a_request_for_other_code_fails_its_columns_rather_than_run_under_its_id
 def test_sweeps_reuse_layers_only_for_the_same_code(tree):
   body = {"model": "custom", "layers": "a 2 2 3 1 1 6", "modes": ["baseline", "new"], "device": "CPU"}
   before = parse_sweep(body)
-  edit(tree / "wino_core/winograd.py", "\n# an edit of the NEW rule\n")
+  edit(tree / "wino_core/winograd/stages.py", "\n# an edit of the NEW rule\n")
   after = parse_sweep(body)
   assert after.id != before.id and after.layer_table()[0]["comparison"] != before.layer_table()[0]["comparison"]
 
@@ -74,14 +75,16 @@ def test_the_result_keeps_its_code_and_the_reproducer_runs_its_stored_rule(tmp_p
   stored = c.get(f"/c/{r['id']}.json").get_json()
   ident = code.code_identity()
   assert stored["code"] == ident and stored["request"]["code"] == ident["id"]
-  assert stored["rule_source"] == (rule:=open(f"{code.ROOT}/{code.RULE}").read())
+  assert stored["rule_source"] == (rule:=code.rule_source()) and f"{code.RULE}/__init__.py" in rule
   page = c.get(f"/c/{r['id']}").get_data(as_text=True)
-  assert f'<code id="code-id">{ident["id"]}</code>' in page and ident["files"][code.RULE] in page
+  assert f'<code id="code-id">{ident["id"]}</code>' in page and f'<code id="rule-hash">{ident["rule"]}</code>' in page
   # the rule on disk moves on; the script still embeds (and names) the one that ran
-  monkeypatch.setattr(reproducer, "NEW_RULE_PATH", (other:=tmp_path / "winograd.py"))
-  other.write_text("# a later rule\n" + rule)
+  monkeypatch.setattr(reproducer, "NEW_RULE_DIR", (other:=tmp_path / "winograd"))
+  shutil.copytree(f"{code.ROOT}/{code.RULE}", other, ignore=shutil.ignore_patterns("__pycache__"))
+  edit(other / "__init__.py", "\n# a later rule\n")
   script = c.get(f"/c/{r['id']}.py").get_data(as_text=True)
-  assert reproducer._literal(rule) in script and "a later rule" not in script and f"wino-dash code {ident['id']}" in script
+  assert all(reproducer._literal(src) in script for src in rule.values())
+  assert "a later rule" not in script and f"wino-dash code {ident['id']}" in script
   # a comparison stored before the code was kept: still readable under its id, and says what it lacks
   store = c.application.extensions["wino"]["store"]
   old = {k: v for k, v in stored.items() if k not in ("code", "rule_source", "id", "created", "request", "verdict")}

@@ -76,11 +76,24 @@ def new_winograd(force:bool=False) -> Iterator[Report]:
   with Context(WINO=1): yield Report(fired=True)
 '''
 
-def test_new_embeds_the_rule_and_uses_it(small_runs, tmp_path, monkeypatch):
+def test_new_embeds_the_rule_package_and_imports_it_as_one(small_runs, tmp_path, monkeypatch):
+  """The rule is a package whose files import each other by absolute name (wino_core.winograd.x): the script holds every
+  file and imports them as that package."""
   spec, runs = small_runs
-  monkeypatch.setattr(reproducer, "NEW_RULE_PATH", rule:=tmp_path / "winograd.py")
-  rule.write_text(STAND_IN)
+  monkeypatch.setattr(reproducer, "NEW_RULE_DIR", rule:=tmp_path / "winograd")
+  rule.mkdir()
+  (rule / "__init__.py").write_text("from wino_core.winograd.install import new_winograd\n")
+  (rule / "install.py").write_text(STAND_IN)
   text = reproducer_script(spec, ["new"], "CPU", force_new=True)
+  assert "'wino_core/winograd/install.py': r" in text and STAND_IN in text
+  p = run_script(text, tmp_path)
+  assert p.returncode == 0, p.stderr
+  assert printed_modes(p.stdout)["new"]["kernels"] == [k["name"] for k in runs["old"].kernels]
+
+def test_a_rule_stored_as_one_file_still_runs(small_runs, tmp_path):
+  """Comparisons stored while the rule was one file (wino_core/winograd.py) keep its source as one string."""
+  spec, runs = small_runs
+  text = reproducer_script(spec, ["new"], "CPU", force_new=True, rule=STAND_IN)
   assert STAND_IN in text
   p = run_script(text, tmp_path)
   assert p.returncode == 0, p.stderr
@@ -88,7 +101,7 @@ def test_new_embeds_the_rule_and_uses_it(small_runs, tmp_path, monkeypatch):
 
 def test_new_without_the_rule_says_so(small_runs, tmp_path, monkeypatch):
   spec, _ = small_runs
-  monkeypatch.setattr(reproducer, "NEW_RULE_PATH", tmp_path / "missing.py")
+  monkeypatch.setattr(reproducer, "NEW_RULE_DIR", tmp_path / "missing")
   p = run_script(reproducer_script(spec, ["new"], "CPU"), tmp_path)
   assert p.returncode == 0, p.stderr
   assert "== new: NEW is not available" in p.stdout

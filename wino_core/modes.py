@@ -55,7 +55,7 @@ def _new(spec, force_new:bool=False) -> Iterator[Report]:
     import os, tinygrad
     missing = e.name if isinstance(e, ImportError) else e.args[0] if e.args else str(e)
     raise RuntimeError(f"NEW is written against tinygrad 0.14.0's internals and was tried on this tinygrad "
-                       f"({os.path.dirname(tinygrad.__file__)}), which lacks {missing!r}, a name wino_core/winograd.py uses") from None
+                       f"({os.path.dirname(tinygrad.__file__)}), which lacks {missing!r}, a name wino_core/winograd/ uses") from None
   with new_winograd(force=force_new) as report: yield Report(lambda kernels: report.to_json(), lambda: report.rewrites)
 
 MODE_TABLE: dict[str, Mode] = {m.name: m for m in (

@@ -5,6 +5,7 @@ import ast, dataclasses, inspect
 from pathlib import Path
 
 from wino_core import verdict
+from wino_core.code import rule_source
 from wino_core.capture import LinearCapture, program_calls
 from wino_core.child import bfloat16_support, build_conv, input_tensor, make_inputs, time_kernels
 from wino_core.columns import split, verdict_pairs
@@ -15,11 +16,12 @@ from wino_core.search import seeded_beam
 from wino_core.spec import ConvSpec
 from wino_core.tinygrad_compat import linear_timer
 
-# the NEW rule as it is in this tree: for a comparison stored without its own (before wino-dash kept it); it imports only tinygrad
-NEW_RULE_PATH = Path(__file__).with_name("winograd.py")
+# the NEW rule as it is in this tree (a package): for a comparison stored without its own (before wino-dash kept it); it
+# imports only tinygrad
+NEW_RULE_DIR = Path(__file__).with_name("winograd")
 
 _HEADER = '''from __future__ import annotations
-import argparse, contextlib, functools, hashlib, json, linecache, math, os, pickle, shutil, statistics, subprocess, sys, tempfile, time, types
+import argparse, contextlib, functools, hashlib, importlib, importlib.abc, importlib.util, json, linecache, math, os, pickle, shutil, statistics, subprocess, sys, tempfile, time
 from importlib.metadata import version
 from types import SimpleNamespace
 from typing import Callable, Iterator
@@ -29,13 +31,32 @@ from tinygrad.engine.realize import capturing, compile_linear, run_linear
 from tinygrad.helpers import Context, ansistrip
 from tinygrad.uop.ops import Ops, UOp'''
 
-_MAIN = '''def new_winograd():
-  """NEW_RULE_SOURCE loaded as a module of its own (its tracebacks show its lines), and its rule installed."""
-  name = "wino_core/winograd.py"
-  linecache.cache[name] = (len(NEW_RULE_SOURCE), None, NEW_RULE_SOURCE.splitlines(True), name)
-  sys.modules["winograd"] = module = types.ModuleType("winograd")
-  exec(compile(NEW_RULE_SOURCE, name, "exec"), module.__dict__)
-  return module.new_winograd(force=FORCE_NEW)
+_MAIN = '''class RuleFiles(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+  """Imports NEW_RULE_SOURCE's files as the modules their paths name (wino_core/winograd/layout.py is
+  wino_core.winograd.layout; the packages above a file without one of their own are empty); tracebacks show their lines."""
+  def __init__(self, sources:dict[str, str]):
+    self.sources, self.files = sources, {}
+    for path in sources:
+      parts = path.removesuffix(".py").split("/")
+      for i in range(1, len(parts)): self.files.setdefault(".".join(parts[:i]), (None, True))
+      if parts[-1] == "__init__": self.files[".".join(parts[:-1])] = (path, True)
+      else: self.files[".".join(parts)] = (path, False)
+  def find_spec(self, name, path=None, target=None):
+    if name not in self.files: return None
+    return importlib.util.spec_from_loader(name, self, origin=self.files[name][0], is_package=self.files[name][1])
+  def create_module(self, spec): return None
+  def exec_module(self, module):
+    if (path:=self.files[module.__name__][0]) is None: return
+    src = self.sources[path]
+    linecache.cache[path] = (len(src), None, src.splitlines(True), path)
+    exec(compile(src, path, "exec"), module.__dict__)
+
+def new_winograd():
+  """NEW_RULE_SOURCE imported as it ran (the package wino_core.winograd, or the one module of a comparison stored while
+  the rule was one file), and its rule installed."""
+  sources = NEW_RULE_SOURCE if isinstance(NEW_RULE_SOURCE, dict) else {"wino_core/winograd.py": NEW_RULE_SOURCE}
+  sys.meta_path.insert(0, RuleFiles(sources))
+  return importlib.import_module("wino_core.winograd").new_winograd(force=FORCE_NEW)
 
 MODES = {"baseline": contextlib.nullcontext, "old": lambda: Context(WINO=1), "new": new_winograd}
 
@@ -117,7 +138,7 @@ def main() -> int:
   args = p.parse_args()
   where = dict(t.split("=", 1) for t in args.tinygrad if "=" in t)
   if args.mode == "new" and NEW_RULE_SOURCE is None:
-    print("== new: NEW is not available: this script was written without wino_core/winograd.py")
+    print("== new: NEW is not available: this script was written without its rule (wino_core/winograd/)")
     return 0
   if args.mode:
     run(args.mode, args.source, dict(v.split("=", 1) for v in args.set), args.save, args.time)
@@ -177,6 +198,11 @@ def _literal(src:str) -> str:
     except SyntaxError: pass
   return repr(src)
 
+def _rule_literal(rule:str|dict[str, str]) -> str:
+  """NEW's rule as a literal: {path: source} (one file a line), or the one string of a rule stored when it was one file."""
+  if isinstance(rule, str): return _literal(rule)
+  return "{\n" + "".join(f"{path!r}: {_literal(src)},\n" for path, src in rule.items()) + "}"
+
 def _spec_literal(spec:ConvSpec) -> str:
   """The spec as plain values: its fields, then every size it derives (as make_inputs and build_conv read them)."""
   fields = ", ".join(f"{f.name}={getattr(spec, f.name)!r}" for f in dataclasses.fields(spec))
@@ -189,18 +215,19 @@ SPEED_FUNCTIONS = ("process_medians", "process_t_interval", "t_two_sided_p", "t_
                    "bootstrap_ratio_interval", "speed_pair", "speed_pairs", "same_kernels", "machine_load")
 
 def reproducer_script(spec:ConvSpec, modes:list[str], device:str, force_new:bool=False, search:dict|None=None,
-                      tinygrads:dict[str, dict]|None=None, repeat:int=10, processes:int=DEFAULT_PROCESSES, rule:str|None=None,
+                      tinygrads:dict[str, dict]|None=None, repeat:int=10, processes:int=DEFAULT_PROCESSES, rule:str|dict[str, str]|None=None,
                       code:dict|None=None) -> str:
   """The script's text. Run as `python repro.py [--source]`: each mode runs in a fresh process and prints its kernels'
   names, their count and the largest error against a float64 numpy reference; --source adds the generated code.
   `modes` are columns (`mode@env` on another tinygrad, `+NAME=VALUE` a context variable set in its run); `tinygrads`: those environments' identities (which release, or
   which checkout at which commit), so the script says what each such column needs. `repeat` and `processes`: how the
   comparison timed each mode (the runs per process, the processes per mode); the script times them so and prints the verdict.
-  `rule`: the NEW rule's source stored with the comparison, embedded as it ran (`code`: the comparison's code identity,
+  `rule`: the NEW rule's source stored with the comparison ({path: source} of its package, or one string where it was
+  stored while the rule was one file), embedded as it ran (`code`: the comparison's code identity,
   named in the script); without one (a comparison stored before rules were kept) the rule in this tree now, and the
   script says so."""
   if not any(split(m)[0] == "new" for m in modes): new_rule = None
-  else: new_rule = rule if rule is not None else NEW_RULE_PATH.read_text() if NEW_RULE_PATH.exists() else None
+  else: new_rule = rule if rule is not None else rule_source(str(NEW_RULE_DIR)) or None
   which = (f"the NEW rule that ran (wino-dash code {code['id']})" if code else "the NEW rule that ran") if rule is not None else \
           "the NEW rule as it is in wino-dash's tree today (this comparison was stored without its own)"
   others = "".join(f"\nColumn(s) @{n} need {'the checkout ' + repr(n) if e.get('kind') == 'checkout' else 'tinygrad ' + str(e.get('version'))}: "
@@ -219,6 +246,6 @@ def reproducer_script(spec:ConvSpec, modes:list[str], device:str, force_new:bool
            _embedded(time_kernels, linear_timer, _ticks, _loadavg, LoadWatch, gpu_clocks, summary),
            "# wino_core/verdict.py\n" + "\n".join(f"{n} = {getattr(verdict, n)!r}" for n in SPEED_CONSTANTS),
            _embedded(*(getattr(verdict, n) for n in SPEED_FUNCTIONS)),
-           f"# wino_core/winograd.py: {which}, verbatim\nNEW_RULE_SOURCE = " + (_literal(new_rule) if new_rule is not None else "None"),
+           f"# wino_core/winograd/: {which}, verbatim\nNEW_RULE_SOURCE = " + (_rule_literal(new_rule) if new_rule is not None else "None"),
            _MAIN]
   return "\n\n".join(parts) + "\n"
