@@ -130,7 +130,8 @@ def named_envs(modes, tinygrad=None) -> set[str]|None:
 def available_envs(home:str|None, only:set[str]|None=None) -> dict[str, dict]:
   """name -> identity, taken now, of every tinygrad environment registered under `home` (the pinned one included);
   one that cannot run (a checkout gone, an install that failed) maps to {"error": why}. With `only`, the others map to
-  their name alone: an identity runs git several times per checkout, and a request needs only those it names."""
+  their name alone: a checkout changed since its identity was last taken runs git several times, and a request needs
+  only those it names."""
   from wino_core.envs import EnvError, get_env, identity, list_envs
   from wino_core.devices import tinygrad_version
   if home is None: return {tinygrad_version(): {"name": tinygrad_version(), "kind": "pinned", "version": tinygrad_version()}}
