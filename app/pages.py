@@ -117,15 +117,16 @@ def result_html(cid:str):
 
 @bp.get("/c/<cid>.py")
 def reproducer(cid:str):
+  from app.worker_devices import split_device_id
   from wino_core.reproducer import reproducer_script
   c = load(cid)
   req = c.get("request") or {}
   from wino_core.rounds import DEFAULT_PROCESSES
   # timed as the comparison was: its runs per process and processes per mode (one stored before processes were: today's)
   processes = max((len((r.get("kernel_time_s") or {}).get("processes") or []) for r in c["runs"].values()), default=0) or DEFAULT_PROCESSES
-  script = reproducer_script(parse_spec(c["spec"]), list(c["runs"]), c["device"].split("@")[0], bool(req.get("force_new")), req.get("search"),
+  script = reproducer_script(parse_spec(c["spec"]), list(c["runs"]), split_device_id(c["device"])[1], bool(req.get("force_new")), req.get("search"),
                              c.get("tinygrad_envs"), repeat=req.get("repeat", 10), processes=processes, rule=c.get("rule_source"),
-                             code=c.get("code"))  # "CUDA@gpu-1": a worker's device
+                             code=c.get("code"))  # "gpu-1/CUDA": a worker's device
   return Response(script, mimetype="text/x-python", headers={"Content-Disposition": f'attachment; filename="wino-dash-{cid}.py"'})
 
 HISTORY_FILTERS = ("batch", "cin", "cout", "h", "w", "dtype")  # spec fields; the device is a filter of its own

@@ -1,4 +1,4 @@
-"""Jobs on RQ (Redis) for `serve --queue`: a job goes to the queue of the worker and device it names ("CPU@gpu-1");
+"""Jobs on RQ (Redis) for `serve --queue`: a job goes to the queue of the worker and device it names ("gpu-1/CPU");
 a collector thread copies progress and results from Redis into the server's store, which stays the one place results
 live. The server reads only JSON from Redis (RQ's JSONSerializer) and never imports anything a job names."""
 from __future__ import annotations
@@ -15,7 +15,8 @@ from app.jobs import QueueDown, admit, initial_progress, record_result
 from wino_core.compare import CompareRequest
 from wino_core.devices import tinygrad_version
 from wino_core.run import RunSettings
-from app.rq_worker import JOB_FUNC, PREFIX, connect, device_id, queue_name, redact
+from app.rq_worker import JOB_FUNC, PREFIX, connect, queue_name, redact
+from app.worker_devices import device_id, split_device_id
 
 class RqRunner:
   def __init__(self, store, url:str, *, max_queue:int=20, max_per_client:int=5, settings:RunSettings=RunSettings(), poll_s:float=0.5, metrics=None):
@@ -102,7 +103,7 @@ class RqRunner:
 
   def _update(self, sj:dict, rj:Job|None, expired:dict[str, set]):
     jid, device = sj["id"], sj["request"]["device"]
-    worker = device.rpartition("@")[2]
+    worker = split_device_id(device)[0]
     def fail(message:str):
       self.store.update_job(jid, state="failed", message=message)
       if rj is not None: rj.delete()
@@ -131,7 +132,6 @@ class RqRunner:
   @property
   def down_message(self) -> str: return f"the queue is down ({redact(self.url)} unreachable)"
 
-def _queue_of(device_id:str) -> str:
-  """The queue for a device id: gpu-1's CPU queue for "CPU@gpu-1"."""
-  device, _, worker = device_id.rpartition("@")
-  return queue_name(worker, device)
+def _queue_of(name:str) -> str:
+  """The queue of a worker's device: gpu-1's CPU queue for "gpu-1/CPU" (and for "CPU@gpu-1", as jobs queued before said)."""
+  return queue_name(*split_device_id(name))

@@ -14,6 +14,8 @@ from rq import Queue, Worker
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
+from app.worker_devices import device_id, split_device_id, valid_worker_name
+
 PREFIX = "wino-dash"
 HEARTBEAT_S, HEARTBEAT_TTL_S = 3, 15  # a worker that misses ~5 beats drops out of the servers' device lists
 MONITOR_S, GRACE_S = 5, 10            # a running job's RQ heartbeat: renewed every MONITOR_S, expires GRACE_S later
@@ -22,7 +24,6 @@ JOB_FUNC_BEFORE = "wino_core.worker.run_job"  # the name jobs were queued under 
 
 def worker_key(name:str) -> str: return f"{PREFIX}:worker:{name}"
 def queue_name(worker:str, device:str) -> str: return f"{PREFIX}:{worker}:{device}"
-def device_id(worker:str, device:str) -> str: return f"{device}@{worker}"  # two workers may both have a "CPU"
 
 def connect(url:str, socket_timeout:float=5) -> Redis:
   # short timeouts: a Redis that is down or unreachable must fail fast, never hang a page or a heartbeat
@@ -33,8 +34,6 @@ def redact(url:str) -> str:
   u = urlsplit(url)
   if not u.password: return url
   return urlunsplit(u._replace(netloc=f"{u.username or ''}:***@{u.hostname}" + (f":{u.port}" if u.port else "")))
-
-def valid_name(name:str) -> bool: return 0 < len(name) <= 64 and all(c.isalnum() or c in "-_." for c in name)
 
 # ***** in the RQ work-horse: one comparison *****
 
@@ -59,7 +58,7 @@ def run_job(request:dict, settings:dict|float|None=None) -> dict:
     try: job.save_meta()
     except RedisError: pass  # progress is best effort; the result is what counts
   req = CompareRequest.from_dict(request)
-  device = req.device.rpartition("@")[0]
+  device = split_device_id(req.device)[1]
   if device != _SERVING.get("device"): raise ValueError(f"this worker serves {_SERVING.get('device')}, not {device}")
   given = RunSettings.from_dict(settings) if isinstance(settings, dict) else RunSettings(**({"timeout_s": settings} if settings else {}))
   cmp = compare(replace(req, device=device), replace(given, search_cache=user_cache_path(), envs_home=_SERVING.get("envs_home")), on_progress)
@@ -119,7 +118,7 @@ def run_worker(url:str, name:str, only:list[str]|None=None, envs_home:str|None=N
   """`envs_home`: this host's tinygrad environments (`wino-dash tinygrad add`), advertised with every heartbeat (their
   identities taken then: an edited checkout shows at once) so servers can offer and check `mode@env` columns."""
   from wino_core.devices import probe
-  if not valid_name(name): return fail(f"--name {name[:70]!r}: use letters, digits, '-', '_', '.' (at most 64)", 2)
+  if not valid_worker_name(name): return fail(f"--name {name[:70]!r}: use letters, digits, '-', '_', '.' (at most 64)", 2)
   conn = connect(url)
   try: conn.ping()
   except RedisError as e: return fail(f"the queue is down ({redact(url)} unreachable: {e})")

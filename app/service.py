@@ -23,10 +23,16 @@ def tinygrad_envs() -> dict[str, dict]:
   if any("tinygrad_envs" in d for d in devs): return {k: v for d in devs for k, v in d.get("tinygrad_envs", {}).items()}
   return available_envs(current_app.config["TINYGRAD_ENVS"])
 
+def current_device(raw):
+  """A request as today's names say it: a link or re-run form from before names a worker's device "CPU@gpu-1"."""
+  from app.worker_devices import current_spelling
+  device = raw.get("device") if isinstance(raw, dict) else None
+  return {**raw, "device": current_spelling(device)} if isinstance(device, str) else raw
+
 def submit(raw:dict, client:str) -> tuple[CompareRequest, dict | None]:
   """Validates and queues. Returns (request, job); job is None when the comparison is already stored.
   Raises SpecError (bad input) or QueueFull (QueueDown: the queue cannot be reached)."""
-  req = parse_request(raw, min_modes=2, max_repeat=100, devices=devices()["devices"], envs_home=current_app.config["TINYGRAD_ENVS"])
+  req = parse_request(current_device(raw), min_modes=2, max_repeat=100, devices=devices()["devices"], envs_home=current_app.config["TINYGRAD_ENVS"])
   if store().has_comparison(req.id): return req, None  # asked of the store, not parsed: submit is a hot path
   return req, runner().submit(req, client)
 
@@ -34,7 +40,7 @@ def submit_sweep(raw:dict, client:str) -> tuple[dict, bool]:
   """Validates a sweep request and stores it (queued) unless it is stored already: (sweep, new). Raises SpecError, or
   QueueFull over the active-sweep caps."""
   from wino_core.sweep_request import parse_sweep
-  return sweeps().submit(parse_sweep(raw, devices=devices()["devices"], max_layers=current_app.config["MAX_SWEEP_LAYERS"]), client)
+  return sweeps().submit(parse_sweep(current_device(raw), devices=devices()["devices"], max_layers=current_app.config["MAX_SWEEP_LAYERS"]), client)
 
 def sweep_view(sweep:dict) -> dict:
   """A sweep as the page and its JSON show it: the request, progress (layer k of n, the running layer's modes), the

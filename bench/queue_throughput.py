@@ -46,13 +46,13 @@ def main():
   try:
     post = lambda b: http(server.url + "/api/compare", b)[1]["status_url"]
     get = lambda u: http(server.url + u)[1]
-    live = lambda *names: until(lambda: {f"CPU@{n}" for n in names} <= {d["name"] for d in http(server.url + "/api/devices")[1]["devices"]}, 60, "workers")
+    live = lambda *names: until(lambda: {f"{n}/CPU" for n in names} <= {d["name"] for d in http(server.url + "/api/devices")[1]["devices"]}, 60, "workers")
     live("w1")
-    through(post, get, ["CPU@w1"], 1)  # warm: first imports, page cache
-    one = through(post, get, ["CPU@w1"], N)
+    through(post, get, ["w1/CPU"], 1)  # warm: first imports, page cache
+    one = through(post, get, ["w1/CPU"], N)
     workers.append(WorkerProc(url, "w2", log))
     live("w1", "w2")
-    two = through(post, get, ["CPU@w1", "CPU@w2"], N)
+    two = through(post, get, ["w1/CPU", "w2/CPU"], N)
 
     # one comparison, queue path vs in-process path, alternated so both see the same machine load
     from app import create_app
@@ -62,7 +62,7 @@ def main():
     from app.store import Store
     store, queue_s, inproc_s, extra_s = Store(server.db), [], [], []
     for _ in range(OVERHEAD_RUNS):
-      queue_s.append(through(post, get, ["CPU@w1"], 1, done:=[]))
+      queue_s.append(through(post, get, ["w1/CPU"], 1, done:=[]))
       extra_s.append(queue_s[-1] - store.get_comparison(done[0])["worker"]["wall_s"])  # beyond the worker's own run
       inproc_s.append(through(in_post, in_get, ["CPU"], 1))
   finally:

@@ -29,13 +29,13 @@ def test_metrics_count_a_real_job_its_runs_and_the_requests(tmp_path):
 def test_jobs_by_device_and_state_come_from_the_store(tmp_path):
   app = create_app({"DATABASE": str(tmp_path / "db.sqlite3"), "TESTING": True, "RUNNER": object()})
   store = app.extensions["wino"]["store"]
-  for i, (device, state) in enumerate((("CPU@a", "queued"), ("CPU@a", "failed"), ("CPU@a", "failed"), ("CUDA@b", "running"))):
+  for i, (device, state) in enumerate((("a/CPU", "queued"), ("a/CPU", "failed"), ("a/CPU", "failed"), ("b/CUDA", "running"))):
     store.create_job(f"j{i}", f"c{i}", {"device": device}, "x", {})
     if state != "queued": store.update_job(f"j{i}", state=state)
   m = samples(app.test_client())
   jobs = {labels: v for (name, labels), v in m.items() if name == "wino_dash_jobs"}
-  assert jobs == {(("device", d), ("state", s)): n for d, s, n in (("CPU@a", "queued", 1), ("CPU@a", "running", 0), ("CPU@a", "done", 0),
-    ("CPU@a", "failed", 2), ("CUDA@b", "queued", 0), ("CUDA@b", "running", 1), ("CUDA@b", "done", 0), ("CUDA@b", "failed", 0))}
+  assert jobs == {(("device", d), ("state", s)): n for d, s, n in (("a/CPU", "queued", 1), ("a/CPU", "running", 0), ("a/CPU", "done", 0),
+    ("a/CPU", "failed", 2), ("b/CUDA", "queued", 0), ("b/CUDA", "running", 1), ("b/CUDA", "done", 0), ("b/CUDA", "failed", 0))}
 
 def test_healthz_says_ok_and_what_fails(tmp_path):
   db = str(tmp_path / "db.sqlite3")
