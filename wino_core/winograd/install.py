@@ -42,7 +42,8 @@ def new_winograd(layout:str|None=None, force:bool=False) -> Iterator[WinogradRep
     topo = tsink.toposort()
     if not any(u.op is Ops.REDUCE for u in topo): return tsink
     start = max((u.arg[0] for u in topo if u.op is Ops.RANGE), default=-1) + 1  # new ranges get ids no range has
-    ctx = RuleContext(tsink.device, graph, itertools.count(start), layout_for(tsink.device, layout), force, _has_local(tsink.device))
+    local, dev = _has_local(tsink.device), tsink.device[0] if isinstance(tsink.device, tuple) else tsink.device
+    ctx = RuleContext(tsink.device, graph, itertools.count(start), layout_for(tsink.device, layout), force, local, _renderer(dev) if local else None)
     ret = graph_rewrite(tsink, pm_winograd, ctx=ctx, name="winograd")
     if not graph.fired: return tsink  # where the rule does not fire, the graph is exactly baseline's
     if ctx.outputs: ret = pin_outputs(ret, ctx.outputs)

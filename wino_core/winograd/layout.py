@@ -29,6 +29,7 @@ class Layout:
   pin_transform_opts: bool = False  # on devices with local memory the transforms get the rule's opts (opts.py)
   cout_panel: int = 0           # cout in panels of this many (co/, co%): the product's multiply is a vector of couts
   unpanelled: Layout|None = None    # the orders where cout does not split into panels (not a multiple, grouped convs)
+  fuse_output: bool = False     # no MHAT: the product and the output transform in one kernel (stages.product_and_output)
 
 # XHAT/MHAT keep each tile's 36 values together; GHAT/MHAT panels of 4 couts; float32 storage (bench/README.md, cpu)
 CPU_ROWS = Layout("cpu", xhat=Order(loops="i j ty tx p q b cin", axes="b ty tx i j cin"),
@@ -44,7 +45,9 @@ GPU = Layout("gpu", xhat=Order(loops="i j cin b ty tx p q", axes="i j cin b ty t
 
 LAYOUTS = {"cpu": replace(CPU_ROWS, ghat=Order(loops="i j co/ cin co% p q", axes="i j co/ cin co%"),
                           mhat=Order(loops="i j b co/ ty tx co% cin", axes="b co/ ty tx i j co%"), cout_panel=4, unpanelled=CPU_ROWS),
-           "gpu": GPU}
+           "gpu": GPU,
+           # experimental, never the default: measured nowhere yet (bench/README.md, "Round 3: levers tried")
+           "gpu-fused": replace(GPU, name="gpu-fused", fuse_output=True)}
 
 def layout_for(device:str|tuple[str, ...]|None, name:str|None=None) -> Layout:
   """"auto" (the default, or $WINO_DASH_NEW_LAYOUT): "gpu" on devices with local memory (GPUs), "cpu" elsewhere."""

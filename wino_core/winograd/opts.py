@@ -47,24 +47,56 @@ def stage_opts(opts_for, value:UOp, rngs:tuple[UOp, ...], upcast:tuple[UOp, ...]
   """opts_for's opts for the kernel storing `value` in the loops `rngs` (None where tinygrad would reshape its loops)."""
   return opts_for([(int(r.vmax)+1, r in upcast) for r in sorted(rngs, key=lambda r: r.arg)]) if _plain(value, list(rngs)) else None
 
+def tensor_core(ren, dtype_in, dtype_out):
+  """the tensor core of renderer `ren` that tinygrad's TC opt takes for a product of dtype_in summed in dtype_out
+  (postrange's _apply_tc_opt: the first that matches, no float32 inputs on CUDA without TF32), or None"""
+  from tinygrad.helpers import ALLOW_TF32
+  from tinygrad.dtype import dtypes
+  return next((tc for tc in ren.tensor_cores if tc.dtype_in == dtype_in and tc.dtype_out == dtype_out and
+               not (ren.target.device in ("CUDA", "NV") and tc.dtype_in == dtypes.float and not ALLOW_TF32)), None)
+
+def fused_opts(outer:list[UOp], oy:UOp, ox:UOp, co:UOp, tc) -> tuple[Opt, ...]|None:
+  """Opts for the fused product and output (Layout.fuse_output) with tensor core `tc`, None where they would not apply.
+  tinygrad's heuristics take no tensor core for a kernel with three reduce axes (codegen/opt/heuristic.py), so the rule
+  pins: the TC on (co, the tiles along x, cin), then the 4x4 outputs of a tile (oy%4, ox%4) upcast, so that each thread
+  turns its 36 products into 16 outputs once (not once per output), then 2 couts upcast: in tinygrad 0.14.0 a WMMA
+  that no upcast axis of its operands reaches keeps size-1 dims, and do_stack_wmma (codegen/__init__.py) asserts on
+  them. Axis numbers are the global axes postrange has after the TC: oy, ox split in 4 by tinygrad, co divided by the
+  TC's N, the x tiles padded to its M (at most 4x, postrange's PADTO) and divided."""
+  N, M, _ = tc.dims
+  tiles_x = (int(ox.vmax)+1)//4
+  if (int(co.vmax)+1) % (2*N) or tiles_x <= -(-tiles_x//M)*M//4: return None
+  axes: list[tuple[int, str]] = []
+  for r in sorted([*outer, oy, ox], key=lambda r: r.arg):
+    n = int(r.vmax)+1
+    if r is co: axes.append((n//N, "co"))
+    elif r is oy: axes += [(n//4, "ty"), (4, "u")]
+    elif r is ox: axes += [(-(-tiles_x//M), "tx"), (4, "v")]
+    else: axes.append((n, ""))
+  names = [name for n, name in axes if n > 1]
+  # v, then u, then co: an upcast axis leaves the global ones, and the later ones keep their numbers
+  return (Opt(OptOps.TC, 0, (-1, 2, 1)), Opt(OptOps.UPCAST, names.index("v"), 0), Opt(OptOps.UPCAST, names.index("u"), 0),
+          Opt(OptOps.UPCAST, names.index("co"), 2))
+
 def _pinned(outputs:list, node:UOp, value:UOp, rngs:list[UOp]) -> UOp|None:
   ret = None
-  for out, out_rngs, (oy, ox) in outputs:
+  for out, out_rngs, (oy, ox), opts in outputs:  # opts: the fused kernel's (fused_opts), else the output transform's
     if set(rngs) != set(out_rngs) or value.op is Ops.CONTIGUOUS: continue
     topo = value.toposort(gate=not_staged)
     if out not in topo: continue
-    mods = {v for v in topo if v.op in _DIVMOD and v.src[0] in (oy, ox) and v.src[1].op is Ops.CONST and v.src[1].arg == 4}
-    if not _plain(value, rngs, mods): continue
-    # tinygrad splits oy (ox) into (oy//4, oy%4) when 4 divides it: then the 4 is upcast, as its heuristics do
-    axes = [a for r in sorted(rngs, key=lambda r: r.arg) for a in
-            ([((int(r.vmax)+1)//4, False), (4, True)] if r in (oy, ox) and (int(r.vmax)+1) % 4 == 0 else [(int(r.vmax)+1, False)])]
-    if (opts:=_transform_opts(axes)) is None: continue
+    if opts is None:
+      mods = {v for v in topo if v.op in _DIVMOD and v.src[0] in (oy, ox) and v.src[1].op is Ops.CONST and v.src[1].arg == 4}
+      if not _plain(value, rngs, mods): continue
+      # tinygrad splits oy (ox) into (oy//4, oy%4) when 4 divides it: then the 4 is upcast, as its heuristics do
+      axes = [a for r in sorted(rngs, key=lambda r: r.arg) for a in
+              ([((int(r.vmax)+1)//4, False), (4, True)] if r in (oy, ox) and (int(r.vmax)+1) % 4 == 0 else [(int(r.vmax)+1, False)])]
+      if (opts:=_transform_opts(axes)) is None: continue
     pinned = UOp(Ops.CONTIGUOUS, value.dtype, (value,), arg=opts)
     ret = node.replace(src=(node.src[0], pinned) if node.op is Ops.STORE else (pinned, *node.src[1:]))
   return ret
 
 # Each conv's output kernel (the STORE or STAGE that consumes the rewritten REDUCE, in the conv's own output ranges) gets
-# its transform opts around the value it stores. ctx: (out, its output ranges, (oy, ox)) per rewrite. Kernels that loop
+# its transform opts around the value it stores. ctx: (out, its output ranges, (oy, ox), opts) per rewrite. Kernels that loop
 # over anything else (a consumer that fuses more) keep tinygrad's heuristics.
 pm_pin_outputs = PatternMatcher([
   (UPat(Ops.END, src=(UPat(Ops.STORE, name="st"),), allow_any_len=True, name="end"),
@@ -72,5 +104,5 @@ pm_pin_outputs = PatternMatcher([
   (UPat(Ops.STAGE, name="stage"), lambda ctx, stage: _pinned(ctx, stage, stage.src[0], list(stage.src[1:]))),
 ])
 
-def pin_outputs(tsink:UOp, outputs:list[tuple[UOp, list[UOp], tuple[UOp, UOp]]]) -> UOp:
+def pin_outputs(tsink:UOp, outputs:list[tuple[UOp, list[UOp], tuple[UOp, UOp], tuple[Opt, ...]|None]]) -> UOp:
   return rewrite_matches(tsink, pm_pin_outputs, outputs, gate=None)

@@ -2,7 +2,7 @@
 F(4x4,3x3) (stages.py). `pm_winograd` is the rule; RuleContext, its state over one scheduled graph."""
 from __future__ import annotations
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Any, Iterator
 from tinygrad.dtype import AddrSpace, dtypes
 from tinygrad.helpers import prod
 from tinygrad.uop.ops import AxisType, Ops, PatternMatcher, UOp, UPat
@@ -11,7 +11,8 @@ from tinygrad.schedule.indexing import BufferizeOpts
 from wino_core.winograd.layout import Layout
 from wino_core.winograd.match import match_conv
 from wino_core.winograd.report import GraphReport, Rewrite
-from wino_core.winograd.stages import Tiling, input_transform, output_transform, product, weight_transform
+from wino_core.winograd.opts import fused_opts, tensor_core
+from wino_core.winograd.stages import Tiling, input_transform, output_transform, product, product_and_output, weight_transform
 
 @dataclass
 class RuleContext:
@@ -21,7 +22,8 @@ class RuleContext:
   layout: Layout
   force: bool = False                           # skip the cost model (inspection)
   has_local: bool = False                       # the device has local memory (GPUs): LOCAL opts apply
-  outputs: list = field(default_factory=list)   # (out, its output ranges, (oy, ox)) per rewrite, for opts.pin_outputs
+  renderer: Any = None                          # the device's renderer where it has local memory (its tensor cores)
+  outputs: list = field(default_factory=list)   # (out, its output ranges, (oy, ox), opts or None) per rewrite, for opts.pin_outputs
   ours: set[UOp] = field(default_factory=set)   # REDUCEs this rule made (MHAT): never matched again
   def new_range(self, size:int, axis_type=AxisType.WEAK) -> UOp: return UOp.range(size, next(self.next_range), axis_type)
   def pin(self) -> bool: return self.layout.pin_transform_opts and self.has_local
@@ -49,6 +51,18 @@ def _why_not(ctx:RuleContext, acc, flops:int, cin:int) -> str|None:
             f"model); force NEW to see it anyway")
   return None
 
+def _fusion(ctx:RuleContext, outer:list[UOp], t:Tiling) -> tuple[Opt, ...]|None|bool:
+  """Whether the product and the output become one kernel (Layout.fuse_output), and that kernel's opts. False where the
+  outputs are not a multiple of 4 high and wide (tinygrad splits oy, ox in 4 only then: otherwise each output would
+  redo its tile's product), or where the device has a tensor core for the product that the fused kernel would not get
+  (opts.fused_opts); else the opts, or None for tinygrad's heuristics (no local memory, or no tensor core for this
+  product: float32 on CUDA)."""
+  (oy, _, _), (ox, _, _) = t.conv.windows
+  if t.oh % 4 or t.ow % 4: return False
+  if not ctx.pin() or ctx.renderer is None or (tc:=tensor_core(ctx.renderer, t.store, t.acc)) is None: return None
+  if len(t.conv.couts) != 1 or (opts:=fused_opts(outer, oy, ox, t.conv.couts[0], tc)) is None: return False
+  return opts
+
 def winograd_rewrite(ctx:RuleContext, red:UOp, mul:UOp) -> UOp|None:
   if red in ctx.ours or red.arg[0] is not Ops.ADD: return None
   if isinstance(conv:=match_conv(red, mul), tuple):
@@ -67,9 +81,13 @@ def winograd_rewrite(ctx:RuleContext, red:UOp, mul:UOp) -> UOp|None:
   # the stages make their ranges in this order: a kernel loops by range id
   xhat = input_transform(ctx, t)
   ghat = weight_transform(ctx, t)
-  mhat = product(ctx, t, xhat, ghat)
-  out = output_transform(ctx, t, mhat)
-  if ctx.pin(): ctx.outputs.append((out, [*outer, oy, ox], (oy, ox)))  # its kernel is the consumer's: see opts.pin_outputs
+  if L.fuse_output and (opts:=_fusion(ctx, outer, t)) is not False:
+    out, stages = product_and_output(ctx, t, xhat, ghat), {"XHAT": xhat, "GHAT": ghat}
+    if opts is not None: ctx.outputs.append((out, [*outer, oy, ox], (oy, ox), opts))
+  else:
+    mhat = product(ctx, t, xhat, ghat)
+    out, stages = output_transform(ctx, t, mhat), {"XHAT": xhat, "GHAT": ghat, "MHAT": mhat}
+    if ctx.pin(): ctx.outputs.append((out, [*outer, oy, ox], (oy, ox), None))  # its kernel is the consumer's: see opts.pin_outputs
 
   groups, cout = prod((int(r.vmax)+1)//conv.per_group.get(r, 1) for r in conv.act_outer if r in conv.wt_outer), _size(conv.wt_outer)
   batch = _size(r for r in conv.act_outer if r not in conv.wt_outer)
@@ -79,7 +97,7 @@ def winograd_rewrite(ctx:RuleContext, red:UOp, mul:UOp) -> UOp|None:
                 f"batch {batch}, cout {cout}, {oh}x{ow}",
     tiles={"batch": batch, "groups": groups, "cin": _size(conv.chans)*groups, "cout": cout,
            "tiles_y": t.tiles[0], "tiles_x": t.tiles[1], "out_h": oh, "out_w": ow},
-    before=red, after=out, stages={"XHAT": xhat, "GHAT": ghat, "MHAT": mhat}))
+    before=red, after=out, stages=stages))
   return out
 
 pm_winograd = PatternMatcher([

@@ -19,6 +19,14 @@ def _entry(row:UOp, column:tuple, dtype) -> UOp:
     if v != 0: ret = row.eq(r).where(UOp.const(v, dtype), ret)
   return ret
 
+def entry(M:tuple[tuple, ...], row:UOp, col:UOp, dtype) -> UOp:
+  """M[row][col] as a UOp: a chain of WHEREs over the nonzero entries (it folds where row or col is constant)."""
+  ret = UOp.const(0, dtype)
+  for r, line in enumerate(M):
+    for c, v in enumerate(line):
+      if v != 0: ret = (row.eq(r) & col.eq(c)).where(UOp.const(v, dtype), ret)
+  return ret
+
 def kron(src:UOp, M:tuple[tuple, ...], outs:tuple[UOp, ...], ins:tuple[UOp, ...]) -> UOp:
   """(M x M x ...) src: apply M along every (out, in) axis pair, the Kronecker product of M with itself.
   src is written in the fresh ranges `ins`; the sum over each of them is unrolled here with the entries of M as
