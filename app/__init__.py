@@ -53,7 +53,7 @@ def create_app(config:dict|None=None):
     app.config["DATABASE"] = os.path.join(app.instance_path, "wino-dash.sqlite3")
 
   from app.store import Store
-  from app.jobs import InProcessRunner
+  from app.in_process_runner import InProcessRunner
   store = Store(app.config["DATABASE"])
   from wino_core.search import cache_path_beside
   if app.config["SEARCH_CACHE"] is None: app.config["SEARCH_CACHE"] = cache_path_beside(app.config["DATABASE"])

@@ -50,7 +50,7 @@ def main():
   ap.add_argument("-n", type=int, default=20)
   a = ap.parse_args()
   from app import create_app
-  from app.jobs import InProcessRunner
+  from app.in_process_runner import InProcessRunner
   from app.store import Store
   import wino_core
   print(f"code: {os.path.dirname(os.path.dirname(os.path.abspath(wino_core.__file__)))}; load average {os.getloadavg()[0]:.1f} "

@@ -4,7 +4,7 @@ import queue, re, threading
 import pytest
 from werkzeug.serving import make_server
 from app import create_app
-from app.jobs import InProcessRunner
+from app.in_process_runner import InProcessRunner
 from app.store import Store
 from tests.serving import page_errors  # server and browser: tests/conftest.py, one each per session
 

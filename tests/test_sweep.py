@@ -3,7 +3,7 @@ networks through the API, the pages and the CLI: dedup, totals, a failing layer,
 import json, queue, subprocess, sys, time
 import pytest
 from app import create_app
-from app.jobs import InProcessRunner
+from app.in_process_runner import InProcessRunner
 from app.store import Store
 from wino_core.compare import compare
 from wino_core.networks import MODELS, network_layers

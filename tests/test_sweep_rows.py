@@ -3,7 +3,7 @@ comparison, which never changes, so it is read and its verdict (a bootstrap) com
 import time
 import pytest
 from app import create_app
-from app.jobs import InProcessRunner
+from app.in_process_runner import InProcessRunner
 from app.store import Store
 from wino_core import verdict
 from wino_core.result import comparison_dict
