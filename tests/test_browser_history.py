@@ -1,16 +1,20 @@
 """History in headless Chromium: "compare these two" is enabled at exactly two ticked; /two otherwise says why."""
 import re
 import pytest
-from tests.serving import compare_via_api
-# server and browser: tests/conftest.py, one each per session
+# server, browser and result_url: tests/conftest.py, one each per session
 
 playwright = pytest.importorskip("playwright.sync_api")
-TINY = {"spec": {"batch": 1, "cin": 1, "cout": 2, "h": 6, "w": 6, "padding": 1}, "modes": ["baseline", "old"], "device": "CPU", "repeat": 3}
 
 @pytest.fixture(scope="module")
-def pair(server):
-  """A tiny comparison and its re-run: two of one spec."""
-  return [compare_via_api(server, TINY), compare_via_api(server, {**TINY, "rerun": 1})]
+def pair(browser, result_url):
+  """The session's baseline-vs-OLD result and its re-run (the page's Re-run button): two of one spec."""
+  p = browser.new_page()
+  p.goto(result_url)
+  p.click("#rerun")
+  p.wait_for_url(lambda u: re.search(r"/c/[0-9a-f]{16}$", u) and u != result_url, timeout=180_000)
+  ids = [result_url.rsplit("/", 1)[1], p.url.rsplit("/", 1)[1]]
+  p.close()
+  return [{"id": i} for i in ids]
 
 def test_compare_these_two_is_enabled_only_with_two_ticked(browser, server, pair):
   p = browser.new_page()
