@@ -11,30 +11,29 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 def error(status:int, message:str, field:str|None=None):
   return jsonify({"error": message, "field": field}), status
 
-def json_body() -> tuple[dict | None, tuple | None]:
-  """(the request's JSON object, None), or (None, the error response to return)."""
+def accept(submit) -> tuple:
+  """(what submit(the request's JSON object, the client) returns, None), or (None, the error response to return): a
+  body that is not a JSON object, a bad field, a full or unreachable queue."""
   if not request.is_json: return None, error(415, "send the request as JSON (Content-Type: application/json)")
-  raw = request.get_json(silent=True)
-  return (raw, None) if isinstance(raw, dict) else (None, error(400, "the body must be a JSON object"))
+  if not isinstance(raw:=request.get_json(silent=True), dict): return None, error(400, "the body must be a JSON object")
+  try: return submit(raw, request.remote_addr or ""), None
+  except SpecError as e: return None, error(400, str(e), e.field)
+  except QueueFull as e: return None, error(e.status, str(e))
 
 @bp.post("/compare")
 def compare():
-  raw, refused = json_body()
+  result, refused = accept(service.submit)
   if refused: return refused
-  try: req, job = service.submit(raw, request.remote_addr or "")
-  except SpecError as e: return error(400, str(e), e.field)
-  except QueueFull as e: return error(e.status, str(e))
+  req, job = result
   body = {"id": req.id, "url": url_for("pages.result", cid=req.id)}
   if job is None: return jsonify({**body, "job": None, "status_url": None, "state": "done"}), 200
   return jsonify({**body, "job": job["id"], "status_url": url_for("api.job", jid=job["id"]), "state": job["state"]}), 202
 
 @bp.post("/sweeps")
 def sweeps():
-  raw, refused = json_body()
+  result, refused = accept(service.submit_sweep)
   if refused: return refused
-  try: sweep, new = service.submit_sweep(raw, request.remote_addr or "")
-  except SpecError as e: return error(400, str(e), e.field)
-  except QueueFull as e: return error(e.status, str(e))
+  sweep, new = result
   return jsonify({"id": sweep["id"], "url": url_for("sweep_pages.page", sid=sweep["id"]), "state": sweep["state"],
                   "status_url": url_for("sweep_pages.page_json", sid=sweep["id"])}), 202 if new else 200
 
