@@ -4,7 +4,7 @@ to its linear program (nothing is compiled), and counts its global LOADs and STO
 (2 = one half, 4 = half2 or one float, 8 = half4, 16 = half8 or float4), and its WMMAs (tensor-core MMAs). Counts
 are of the kernel's code, not of executed instructions: a load inside the reduce loop counts once.
 
-  PYTHONPATH=. python bench/load_widths.py [--layouts gpu,cpu] [--dtypes float16,float32] [--shapes 16,128,128,56 ...]
+  PYTHONPATH=. python bench/load_widths.py [--layouts gpu,gpu-cin] [--dtypes float16,float32] [--shapes 16,128,128,56 ...]
                                            [--source DIR]   (write each kernel's CUDA source there)"""
 import argparse, collections, os, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -57,7 +57,7 @@ def accesses(lin:list[UOp]) -> dict[str, dict[str, collections.Counter]]:
 
 def main():
   p = argparse.ArgumentParser()
-  p.add_argument("--layouts", default="gpu")
+  p.add_argument("--layouts", default="gpu,gpu-cin")
   p.add_argument("--dtypes", default="float16,float32")
   p.add_argument("--shapes", nargs="*", default=["16,128,128,56", "32,256,256,28", "8,512,512,14"])
   p.add_argument("--source", default=None, help="a folder for each kernel's CUDA source")

@@ -46,6 +46,10 @@ def candidates(role, axes, dtype):
         if d > 1: opts.append(Opt(OptOps.LOCAL, ax, d)); local *= d
         if d != rest[ax]: break
       out.append(opts)
+    for c in (8, 16, 32):  # cin innermost (layout gpu-cin): c channels on the threads (stores coalesce), then tiles (loads do)
+      if n < 2 or rest[-1] % c: continue
+      d = max(d for d in range(1, rest[-2]+1) if rest[-2] % d == 0 and c*d <= 256)
+      out.append([Opt(OptOps.UPCAST, 1, 0), Opt(OptOps.UPCAST, 0, 0), Opt(OptOps.LOCAL, n-1, c)] + ([Opt(OptOps.LOCAL, n-2, d)] if d > 1 else []))
   if role == "output" and len(axes) >= 4:
     sizes = [s for s, _ in axes]
     ups = [i for i, s in enumerate(sizes) if s == 4][::-1]

@@ -30,6 +30,7 @@ class Layout:
   cout_panel: int = 0           # cout in panels of this many (co/, co%): the product's multiply is a vector of couts
   unpanelled: Layout|None = None    # the orders where cout does not split into panels (not a multiple, grouped convs)
   fuse_output: bool = False     # no MHAT: the product and the output transform in one kernel (stages.product_and_output)
+  cin_vector: int = 0           # pinned input transform: each thread takes this many consecutive cin, as many threads side by side
 
 # XHAT/MHAT keep each tile's 36 values together; GHAT/MHAT panels of 4 couts; float32 storage (bench/README.md, cpu)
 CPU_ROWS = Layout("cpu", xhat=Order(loops="i j ty tx p q b cin", axes="b ty tx i j cin"),
@@ -47,7 +48,11 @@ LAYOUTS = {"cpu": replace(CPU_ROWS, ghat=Order(loops="i j co/ cin co% p q", axes
                           mhat=Order(loops="i j b co/ ty tx co% cin", axes="b co/ ty tx i j co%"), cout_panel=4, unpanelled=CPU_ROWS),
            "gpu": GPU,
            # experimental, never the default: measured nowhere yet (bench/README.md, "Round 3: levers tried")
-           "gpu-fused": replace(GPU, name="gpu-fused", fuse_output=True)}
+           "gpu-fused": replace(GPU, name="gpu-fused", fuse_output=True),
+           # cin innermost in XHAT and GHAT (the "TN" operands tensor cores read along cin): a float16 product's fragments
+           # load cin pairs, 4 bytes, where "gpu" gathers 2; the input transform writes 4 cin a thread (bench/README.md)
+           "gpu-cin": replace(GPU, name="gpu-cin", xhat=Order(loops="i j b ty tx cin p q", axes="i j b ty tx cin"),
+                              ghat=Order(loops="i j co cin p q", axes="i j co cin"), cin_vector=4)}
 
 def layout_for(device:str|tuple[str, ...]|None, name:str|None=None) -> Layout:
   """"auto" (the default, or $WINO_DASH_NEW_LAYOUT): "gpu" on devices with local memory (GPUs), "cpu" elsewhere."""

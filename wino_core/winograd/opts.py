@@ -18,19 +18,24 @@ def _plain(value:UOp, rngs:list[UOp], mods:set[UOp]=frozenset()) -> bool:
     if u.op in _DIVMOD and u not in mods and any(r in known for r in u.src[0].ranges): return False
   return True
 
-def _transform_opts(axes:list[tuple[int, bool]], cap:int=256) -> tuple[Opt, ...]|None:
+def _transform_opts(axes:list[tuple[int, bool|int]], cap:int=256) -> tuple[Opt, ...]|None:
   """Opts for a transform kernel (input transform, output) whose axes are `axes`, (size, upcast) in the order
   tinygrad's postrange numbers them (ranges by id, size-1 ranges dropped): UPCAST the upcast ones whole (the 6x6 or
   4x4 of a tile), then LOCAL from the innermost axis outwards (tx whole, then ty, then b, ...) up to `cap` threads, so
-  the threads of a block walk the tiles and the loads and stores of a warp are contiguous. None (tinygrad's heuristics)
+  the threads of a block walk the tiles and the loads and stores of a warp are contiguous. An axis with upcast v > 1
+  (cin innermost, Layout.cin_vector) is a vector: v values a thread (UPCAST v) and v threads side by side (LOCAL v),
+  so a warp's stores fill whole 32-byte sectors while its loads still walk the tiles. None (tinygrad's heuristics)
   when fewer than 32 threads would be local."""
   axes = [a for a in axes if a[0] > 1]
-  opts = [Opt(OptOps.UPCAST, k, 0) for k in range(len(axes)-1, -1, -1) if axes[k][1]]
-  rest, local = [n for n, up in axes if not up], 1
+  opts = [Opt(OptOps.UPCAST, k, 0) for k in range(len(axes)-1, -1, -1) if axes[k][1] is True]
+  rest, local = [a for a in axes if a[1] is not True], 1
   for ax in range(len(rest)-1, -1, -1):
-    d = max(d for d in range(1, rest[ax]+1) if rest[ax] % d == 0 and local*d <= cap)
+    if (v:=rest[ax][1]) and rest[ax][0] % (v*v) == 0 and local*v <= cap:
+      opts += [Opt(OptOps.UPCAST, ax, v), Opt(OptOps.LOCAL, ax, v)]; local *= v
+      continue
+    d = max(d for d in range(1, rest[ax][0]+1) if rest[ax][0] % d == 0 and local*d <= cap)
     if d > 1: opts.append(Opt(OptOps.LOCAL, ax, d)); local *= d
-    if d != rest[ax]: break
+    if d != rest[ax][0]: break
   return tuple(opts) if local >= 32 else None
 
 def _weight_opts(axes:list[tuple[int, bool]]) -> tuple[Opt, ...]|None:
@@ -43,9 +48,11 @@ def _weight_opts(axes:list[tuple[int, bool]]) -> tuple[Opt, ...]|None:
     if (d:=max(d for d in range(1, 17) if rest[ax] % d == 0)) > 1: opts.append(Opt(OptOps.LOCAL, ax, d)); local *= d
   return tuple(opts) if local >= 32 else None
 
-def stage_opts(opts_for, value:UOp, rngs:tuple[UOp, ...], upcast:tuple[UOp, ...]) -> tuple[Opt, ...]|None:
-  """opts_for's opts for the kernel storing `value` in the loops `rngs` (None where tinygrad would reshape its loops)."""
-  return opts_for([(int(r.vmax)+1, r in upcast) for r in sorted(rngs, key=lambda r: r.arg)]) if _plain(value, list(rngs)) else None
+def stage_opts(opts_for, value:UOp, rngs:tuple[UOp, ...], upcast:tuple[UOp, ...], vector:dict[UOp, int]|None=None) -> tuple[Opt, ...]|None:
+  """opts_for's opts for the kernel storing `value` in the loops `rngs`, `upcast` whole and `vector` by their amount
+  (None where tinygrad would reshape its loops)."""
+  return opts_for([(int(r.vmax)+1, True if r in upcast else (vector or {}).get(r, False)) for r in sorted(rngs, key=lambda r: r.arg)]) \
+    if _plain(value, list(rngs)) else None
 
 def tensor_core(ren, dtype_in, dtype_out):
   """the tensor core of renderer `ren` that tinygrad's TC opt takes for a product of dtype_in summed in dtype_out

@@ -72,7 +72,8 @@ def input_transform(ctx:RuleContext, t:Tiling) -> UOp:
     d = valid.where(rewrite_matches(d, pm_mask_loads, (valid, {ty, tx, p, q})), d.const_like(0))
   xval = kron(d.cast(t.acc), Bt, (i, j), (p, q)).cast(t.store)
   xrngs = made_in_order(t.layout.xhat.axes, sizes, rng)
-  return ctx.materialize(xval, *xrngs, opts=stage_opts(_transform_opts, xval, xrngs, (i, j)) if ctx.pin() else None)
+  vector = {rng[c]: t.layout.cin_vector for c in conv.chans} if t.layout.cin_vector else None
+  return ctx.materialize(xval, *xrngs, opts=stage_opts(_transform_opts, xval, xrngs, (i, j), vector) if ctx.pin() else None)
 
 def weight_transform(ctx:RuleContext, t:Tiling) -> UOp:
   """2. GHAT = (G g Gt)[i, j] for every 3x3 filter g[p, q] = w[co, cin, p, q]: cout contiguous (in panels on CPUs), so
