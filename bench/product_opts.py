@@ -4,7 +4,8 @@ dtype, capture the mode's kernels, then compile each kernel with tinygrad's heur
 
   python bench/product_opts.py --device CUDA --dtypes float16,float32 --shapes 16,128,128,56 ...
 
-Prints one line per (kernel, candidate): role, name, opts, median ms. Candidates that tinygrad refuses are skipped."""
+Prints one line per (kernel, candidate): role, name, opts, median ms. Candidates that tinygrad refuses are skipped.
+With WINO_DASH_NEW_LAYOUT=gpu-fused NEW is 3 kernels; its product+output kernel runs its pins ("pins") and variations of them."""
 import argparse, dataclasses, itertools, os, statistics, sys, time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import numpy as np
@@ -33,10 +34,26 @@ def seen_axes(sink, ren):
 
 def divs(n, options): return [d for d in options if n % d == 0]
 
-def candidates(role, axes, dtype):
-  """hand-made opt lists per kernel role, from the axis sizes (all GLOBAL, then REDUCE)"""
+def fused_candidates(pinned):
+  """variations of the rule's pins for the fused product+output (opts.fused_opts: TC, UPCAST v, UPCAST u, UPCAST co 2):
+  couts upcast 1, 2, 4; u, v upcast, v alone or neither; 2-7 blocks' worth of warps as LOCAL on co, the y tiles or b.
+  After the TC and the u, v upcasts the global axes are (b, co, ty); the x tiles are all in the TC's M. All of these
+  render with mma.sync for sm_90 on 16,128,128,56 (checked on CPU); u, v upcast with no co upcast trips do_stack_wmma."""
+  if not pinned or len(pinned) != 4 or pinned[0].op is not OptOps.TC: return []
+  tc, v, u, co = pinned
+  ax = {"co": co.axis, "ty": u.axis - 1, "b": 0}
+  out = []
+  for uv, c, loc in [("uv", 2, l) for l in ("co2", "co4", "ty2", "ty7", "b2", "b4", "co2 ty2", "co2 b2")] + \
+                    [("uv", 4, l) for l in ("", "co2", "ty2", "b2")] + [("v", 2, ""), ("v", 2, "co2"), ("v", 4, ""), ("", 1, ""), ("", 1, "co4"), ("", 2, "")]:
+    o = [tc] + {"uv": [v, u], "v": [v], "": []}[uv] + ([Opt(OptOps.UPCAST, co.axis, c)] if c > 1 else [])
+    out.append(o + [Opt(OptOps.LOCAL, ax[l[:-1]], int(l[-1])) for l in loc.split()])
+  return out
+
+def candidates(role, axes, dtype, pinned=None):
+  """hand-made opt lists per kernel role, from the axis sizes (all GLOBAL, then REDUCE) or the kernel's pinned opts"""
   g = [i for i, (_, t) in enumerate(axes) if t == "GLOBAL"]
   out = []
+  if role == "product+output": return fused_candidates(pinned)
   if role == "input transform" and len(axes) >= 4 and axes[0][0] == 6 and axes[1][0] == 6:
     rest = [s for s, _ in axes[2:]]  # (cin, b, ty, tx) minus size-1
     for cap in (128, 256):
@@ -84,8 +101,10 @@ def candidates(role, axes, dtype):
                     Opt(OptOps.LOCAL, n_ax, ln), Opt(OptOps.LOCAL, m_ax, lm)])
   return out
 
-ROLES = {"new": ["input transform", "weight transform", "batched product", "output"],
-         "old": ["weight transform", "input transform", "batched product", "output"]}
+# by kernel count: NEW's gpu-fused layout (WINO_DASH_NEW_LAYOUT=gpu-fused) has no MHAT, the product and output one kernel
+ROLES = {("new", 4): ["input transform", "weight transform", "batched product", "output"],
+         ("new", 3): ["input transform", "weight transform", "product+output"],
+         ("old", 4): ["weight transform", "input transform", "batched product", "output"]}
 
 def time_kernel(call, repeat):
   t = time_call(call)
@@ -121,28 +140,30 @@ def main():
         calls = [c for c in linear.src if c.op is Ops.CALL and c.src[0].op is Ops.SINK]
         total = 0.0
         for k, call in enumerate(calls):
-          role = ROLES[mode][k] if len(calls) == 4 else f"k{k}"
+          role = ROLES.get((mode, len(calls)), [f"k{i}" for i in range(len(calls))])[k]
           sink = call.src[0]
           axes = seen_axes(sink, ren)
-          cands = [None] + (candidates(role, axes, dtype)[:a.max_cands] if mode == "new" else [])
-          best = None
+          pinned = sink.arg.opts_to_apply if sink.arg is not None else None  # None below runs these (or the heuristics)
+          cands = [None] + (candidates(role, axes, dtype, pinned)[:a.max_cands] if mode == "new" else [])
+          best, heur = None, None  # a kernel whose pins fail (the fused one has never run on a GPU) still times the rest
           for opts in cands:
             c2 = call if opts is None else call.replace(src=(sink.replace(arg=dataclasses.replace(sink.arg, opts_to_apply=tuple(opts))),)+call.src[1:])
             try:
               prg = compile_linear(UOp(Ops.LINEAR, src=(c2,))).src[0].src[0]
               ms = time_kernel(c2, a.repeat) * 1e3
             except Exception as e:
-              if opts is None: print(f"  {role}: heuristics failed {type(e).__name__} {str(e)[:80]}")
+              if opts is None: print(f"  {role}: {'pins' if pinned else 'heuristics'} failed {type(e).__name__} {str(e)[:80]}")
               continue
             name = prg.arg.name if hasattr(prg.arg, "name") else "?"
             applied = prg.src[0].arg.applied_opts if prg.src[0].arg is not None else ()
-            tag = "heur" if opts is None else "cand"
+            tag = ("pins" if pinned else "heur") if opts is None else "cand"
             if opts is None: heur = ms
             if best is None or ms < best[0]: best = (ms, applied)
-            if opts is None or a.repeat and ms < heur * 1.5:
+            if opts is None or role == "product+output" or heur is None or ms < heur * 1.5:
               print(f"{dtype:8} {shape:15} {mode:4} {role:17} {tag} {ms:8.4f} ms  {_strip(name):34} {_fmt(applied)}  axes {axes if opts is None else ''}", flush=True)
+          if best is None: continue
           total += best[0]
-          print(f"{dtype:8} {shape:15} {mode:4} {role:17} BEST {best[0]:8.4f} ms (heuristics {heur:.4f})  {_fmt(best[1])}", flush=True)
+          print(f"{dtype:8} {shape:15} {mode:4} {role:17} BEST {best[0]:8.4f} ms ({'pins' if pinned else 'heuristics'} {heur or float('nan'):.4f})  {_fmt(best[1])}", flush=True)
         print(f"{dtype:8} {shape:15} {mode:4} TOTAL of bests {total:.4f} ms", flush=True)
 
 def _strip(n):
