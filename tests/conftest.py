@@ -11,6 +11,17 @@ os.environ.setdefault("WINO_DASH_TIMING_PROCESSES", "1")
 def pytest_configure(config):
   config.addinivalue_line("markers", "timing_processes(n): the test's app times each mode in n processes (the suite's default is 1)")
 
+def pytest_xdist_make_scheduler(config, log):
+  """pytest-xdist's workers (-n 2, pyproject.toml) take whole files, each run in order on one worker (its tests share
+  its module fixtures, and some run in order), and the browser files all on one worker: they share the session's
+  server, Chromium and comparisons (below)."""
+  from xdist.scheduler import LoadScopeScheduling
+  class ByFile(LoadScopeScheduling):
+    def _split_scope(self, nodeid:str) -> str:
+      path = nodeid.split("::", 1)[0]
+      return "browser" if os.path.basename(path).startswith("test_browser") else path
+  return ByFile(config, log)
+
 @pytest.fixture(scope="session")
 def small_specs() -> list[ConvSpec]:
   """Two small shapes that still exercise padding, odd sizes and cin != cout."""
@@ -53,13 +64,16 @@ def tinygrad_checkout(tmp_path_factory) -> str:
 def tinygrad_013_home() -> str:
   """An envs home holding the release 0.13.0, installed from the package index once and kept across test runs:
   $WINO_DASH_TEST_CACHE, else ~/.cache/wino-dash/test-envs. Installs (about 40 s) only when it is not there yet."""
-  import contextlib
+  import contextlib, fcntl
   from wino_core.envs import EnvError, add_release, get_env, remove
   home = os.environ.get("WINO_DASH_TEST_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "wino-dash", "test-envs")
-  try: get_env(home, "0.13.0")
-  except EnvError:
-    with contextlib.suppress(EnvError): remove(home, "0.13.0")  # a failed or broken earlier install
-    add_release(home, "0.13.0")
+  os.makedirs(home, exist_ok=True)
+  with open(os.path.join(home, "tests.lock"), "w") as lock:
+    fcntl.flock(lock, fcntl.LOCK_EX)  # pytest-xdist's workers: one installs it, the others wait and find it
+    try: get_env(home, "0.13.0")
+    except EnvError:
+      with contextlib.suppress(EnvError): remove(home, "0.13.0")  # a failed or broken earlier install
+      add_release(home, "0.13.0")
   return home
 
 # ***** the browser tests' shared server, Chromium and comparisons: started once for the session *****
