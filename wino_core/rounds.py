@@ -14,7 +14,7 @@ from wino_core.result import RunResult
 DEFAULT_PROCESSES = 5
 
 def default_processes() -> int:
-  """DEFAULT_PROCESSES, or $WINO_DASH_TIMING_PROCESSES where it is set (the test suite runs with 2)."""
+  """DEFAULT_PROCESSES, or $WINO_DASH_TIMING_PROCESSES where it is set (the test suite sets 1; its tests of the rounds ask for more)."""
   try: return max(1, int(os.environ.get("WINO_DASH_TIMING_PROCESSES", DEFAULT_PROCESSES)))
   except ValueError: return DEFAULT_PROCESSES
 
