@@ -76,11 +76,12 @@ def tinygrad_013_home() -> str:
       add_release(home, "0.13.0")
   return home
 
-# ***** the browser tests' shared server, Chromium and comparisons: started once for the session *****
+# ***** the browser and load tests' shared server, Chromium and comparisons: started once for the session *****
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
-  """A real server in a child process (tests/serving.py), one for every browser test of the session."""
+  """A real server (`wino-dash serve`) in a child process (tests/serving.py), one for every browser and load test of the
+  session."""
   from tests.serving import Server
   s = Server(str(tmp_path_factory.mktemp("browser") / "db.sqlite3")).start()
   yield s

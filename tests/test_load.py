@@ -3,7 +3,6 @@ permalink and of its JSON, slow clients beside them, a burst of submissions. Fig
 (timings depend on the machine); errors, lost jobs and starved clients are asserted."""
 import json, os, socket, statistics, threading, time, urllib.error, urllib.request
 import pytest
-from tests.serving import Server
 
 # CI runs a small size that fits 2 cores; docs/reliability.md has the full one:
 #   WINO_DASH_LOAD_CLIENTS=50 WINO_DASH_LOAD_SECONDS=30 pytest tests/test_load.py -s   (then 200 clients)
@@ -27,12 +26,6 @@ def wait_done(url:str, timeout:float=300) -> dict:
     if j["state"] in ("done", "failed"): return j
     time.sleep(0.3)
   raise AssertionError("job did not finish")
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-  s = Server(str(tmp_path_factory.mktemp("load") / "db.sqlite3")).start()
-  yield s
-  s.kill()
 
 @pytest.fixture(scope="module")
 def permalink(server) -> str:
