@@ -23,6 +23,9 @@ def test_result_shows_both_modes_kernels_diff_and_chart(result_url, browser):
 def test_diff_options_change_the_url_and_the_view(result_url, browser):
   page = browser.new_page()
   page.goto(result_url)
+  # lazily loaded panes (plotly, ELK) move the toolbar while they lay out: under load a click at the box's old place
+  # missed it ("Clicking the checkbox did not change its state"); click once the page has settled
+  page.wait_for_load_state("networkidle")
   page.check('input[name="view"][value="unified"]')
   page.wait_for_url(re.compile(r"view=unified"))
   assert page.locator("#diff-table.diff-unified").is_visible()
