@@ -15,6 +15,7 @@ from wino_core.peaks import peak_for, roofline
 
 COLUMNS = ("dtype", "B,Cin,Cout,H=W", "mode", "#", "role", "kernel", "time µs", "GB/s", "% BW", "GFLOP/s", "% FLOP", "FLOP/B",
            "bound", "bound µs", "time/bound")
+TIME, BOUND = COLUMNS.index("time µs"), COLUMNS.index("bound µs")
 
 def peak_of(run:dict, dtype:str, model:str|None, by_hand:str|None) -> dict|None:
   if by_hand:
@@ -74,8 +75,8 @@ def main():
   for r in rows: runs.setdefault(r[:3], []).append(r)
   print()
   for (dtype, shape, mode), ks in runs.items():
-    t, b = sum(k[6] or 0 for k in ks), sum(k[13] or 0 for k in ks)
+    t, b = sum(k[TIME] or 0 for k in ks), sum(k[BOUND] or 0 for k in ks)
     print(f"{dtype} {shape} {mode}: {t:.1f} µs over {len(ks)} kernel{'s' if len(ks) != 1 else ''}"
-          + (f", {b:.1f} µs at their bounds ({t / b:.1f}x)" if b and all(k[13] for k in ks) else ""))
+          + (f", {b:.1f} µs at their bounds ({t / b:.1f}x)" if b and all(k[BOUND] for k in ks) else ""))
 
 if __name__ == "__main__": main()
