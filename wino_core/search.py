@@ -123,7 +123,7 @@ def seeded_beam():
   (KernelInfo.opts_to_apply, which tinygrad's apply_opts applies and never searches), else tinygrad's heuristics. The
   start is itself a candidate of the first round (beam_search times only actions on top of its start), so the search
   ends on the start when nothing it tries beats it there."""
-  from dataclasses import replace
+  from dataclasses import replace  # imports inside: the reproducer embeds this function verbatim
   import tinygrad.codegen as codegen, tinygrad.codegen.opt.search as beam_module
   from tinygrad.codegen.opt.heuristic import hand_coded_optimizations
   from tinygrad.uop.ops import Ops
